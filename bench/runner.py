@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import IO, Literal
 
@@ -90,6 +89,7 @@ class Zygote:
         self._process: subprocess.Popen[bytes] | None = None
         self._cgroup: _PidsCgroup | None = None
         self._scratch: str | None = None
+        self._shut_down = False
 
     def start(self) -> None:
         self._scratch = tempfile.mkdtemp(prefix="pyperf-sandbox-")
@@ -121,11 +121,17 @@ class Zygote:
 
     def run(self, code: str | bytes, stdin: bytes = b"", limits: SandboxLimits | None = None,
             mode: RunMode = "zygote") -> RunResult:
+        if self._shut_down:
+            return RunResult("sandbox_error", None, b"", b"", 0.0, 0.0, 0, "sandbox_error: the runner was closed")
         if self._process is None or self._process.poll() is not None:
             self.close()
             self.start()
         limits = limits or self.limits
-        code_bytes = code.encode("utf-8") if isinstance(code, str) else code
+        try:
+            code_bytes = code.encode("utf-8") if isinstance(code, str) else code
+        except UnicodeEncodeError as exc:
+            return RunResult("error", None, b"", b"", 0.0, 0.0, 0, f"the program is not valid UTF-8 text: {exc}",
+                             dict(self.isolation))
         request = {
             "mode": mode,
             "limits": limits.to_json(),
@@ -172,6 +178,11 @@ class Zygote:
         if self._process is not None:
             with contextlib.suppress(OSError):
                 os.killpg(self._process.pid, 9)
+
+    def shutdown(self) -> None:
+        """Stop for good: runs asked for afterwards fail at once instead of restarting the zygote."""
+        self._shut_down = True
+        self.close()
 
     def close(self) -> None:
         if self._process is not None:
@@ -244,7 +255,7 @@ class Runner:
 
     def close(self) -> None:
         for worker in self._workers:
-            worker.zygote.close()
+            worker.zygote.shutdown()
 
     def __enter__(self) -> Runner:
         return self
@@ -267,6 +278,3 @@ class Worker:
         if not self.zygote.isolation:
             self.zygote.start()
         return dict(self.zygote.isolation)
-
-    def with_timeout(self, timeout_s: float) -> SandboxLimits:
-        return replace(self.zygote.limits, timeout_s=timeout_s)
