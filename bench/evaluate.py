@@ -45,8 +45,8 @@ def slow_against_itself(row: EvalRow) -> dict[str, str | None]:
 
 @dataclass(frozen=True)
 class EvalSettings:
-    timing: TimingSettings = TimingSettings()
-    limits: SandboxLimits = SandboxLimits()
+    timing: TimingSettings = field(default_factory=TimingSettings)
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
     float_tol: float = DEFAULT_FLOAT_TOL
     max_tests: int | None = None  # use only the first N tests of each problem
 

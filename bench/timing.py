@@ -144,7 +144,7 @@ def measure_speedup(runner: Runner, slow_code: str, fast_code: str, inputs: Sequ
         timings = time_programs(worker, {"slow": slow_code, "fast": fast_code}, inputs, settings,
                                 check=same_as_slow)
     slow, fast = timings["slow"], timings["fast"]
-    failure = slow.failure and f"slow: {slow.failure}" or fast.failure and f"fast: {fast.failure}"
+    failure = (slow.failure and f"slow: {slow.failure}") or (fast.failure and f"fast: {fast.failure}")
     same = slow.failure is None and fast.failure is None
     speedup = slow.median_s / fast.median_s if slow.ok and fast.ok and fast.median_s > 0 else float("nan")
     return SpeedupMeasurement(speedup, slow.median_s, fast.median_s, same, failure or None, slow, fast)

@@ -1,0 +1,14 @@
+"""Sum and count of the integer tokens in a text, and the number of other tokens."""
+import sys
+
+tokens = sys.stdin.read().split()
+total = 0
+numbers = 0
+others = 0
+for token in tokens:
+    try:
+        total += int(token)
+        numbers += 1
+    except ValueError:
+        others += 1
+print(total, numbers, others)

@@ -1,0 +1,16 @@
+"""Word statistics of a text after lower-casing it and turning punctuation into spaces."""
+import sys
+from collections import Counter
+
+text = sys.stdin.read()
+punctuation = ".,;:!?\"'()-"
+table = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + punctuation,
+    "abcdefghijklmnopqrstuvwxyz" + " " * len(punctuation),
+)
+words = text.translate(table).split()
+counts = Counter(words)
+top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:5]
+print(len(words), len(counts))
+for word, c in top:
+    print(word, c)

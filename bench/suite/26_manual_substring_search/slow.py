@@ -1,0 +1,14 @@
+"""Number of possibly overlapping occurrences of each pattern in a text."""
+import sys
+
+lines = sys.stdin.read().split("\n")
+text = lines[0]
+q = int(lines[1])
+answers = []
+for pattern in lines[2:2 + q]:
+    found = 0
+    for i in range(len(text) - len(pattern) + 1):
+        if text[i:i + len(pattern)] == pattern:
+            found += 1
+    answers.append(f"{pattern} {found}")
+print("\n".join(answers))

@@ -1,0 +1,136 @@
+"""``python -m bench eval``: generations in pie-perf format, a tests folder, bad input, reports, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+
+SUM_SLOW = "n = int(input())\nt = 0\nfor i in range(n + 1):\n    t += i\nprint(t)\n"
+SUM_FAST = "n = int(input())\nprint(n * (n + 1) // 2)\n"
+SUM_WRONG = "n = int(input())\nprint(n * n // 2)\n"
+ECHO_SLOW = "s = input()\nout = ''\nfor ch in s:\n    out += ch\nprint(out)\n"
+ECHO_FAST = "print(input())\n"
+FLOOD = "while True:\n    print('y' * 4096)\n"
+
+
+def _write_tests(root: Path, problem: str, cases: list[tuple[str, str]]) -> None:
+    folder = root / problem
+    folder.mkdir(parents=True)
+    for i, (given, expected) in enumerate(cases):
+        (folder / f"input.{i}.txt").write_text(given)
+        (folder / f"output.{i}.txt").write_text(expected)
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> tuple[Path, Path]:
+    tests = tmp_path / "tests"
+    _write_tests(tests, "sum", [("10\n", "55\n"), ("200000\n", "20000100000\n")])
+    _write_tests(tests, "echo", [("abc\n", "abc\n")])
+    rows = [
+        {"problem_id": "sum", "slow_code_col": SUM_SLOW, "reference_code_col": SUM_FAST,
+         "model_generated_potentially_faster_code_col": SUM_FAST},
+        {"problem_id": "sum", "slow_code_col": SUM_SLOW, "reference_code_col": SUM_FAST,
+         "model_generated_potentially_faster_code_col": [SUM_WRONG, SUM_FAST]},
+        {"problem_id": "echo", "slow_code_col": ECHO_SLOW, "reference_code_col": ECHO_FAST,
+         "model_generated_potentially_faster_code_col": FLOOD},
+        {"problem_id": "echo", "slow_code_col": ECHO_SLOW, "reference_code_col": ECHO_FAST,
+         "model_generated_potentially_faster_code_col": "print('\udcff')"},
+        {"problem_id": "nowhere", "slow_code_col": SUM_SLOW, "reference_code_col": SUM_FAST,
+         "model_generated_potentially_faster_code_col": SUM_FAST},
+    ]
+    lines = [json.dumps(r) for r in rows]
+    lines.insert(2, '{"problem_id": "sum", "slow_code_col": ')  # a malformed line: line 3 of the file
+    generations = tmp_path / "gen.jsonl"
+    generations.write_text("\n".join(lines) + "\n")
+    return generations, tests
+
+
+def test_eval_end_to_end(dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    generations, tests = dataset
+    out = tmp_path / "report"
+    code = main(["eval", "--generations", str(generations), "--tests", str(tests), "--out", str(out),
+                 "--num-trials", "3", "--no-progress"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "gen.jsonl:3: skipped: not valid JSON" in captured.err
+    report = json.loads((out / "report.json").read_text())
+    assert (out / "report.md").read_text().startswith("# python -m bench eval")
+    assert (out / "speedups.png").stat().st_size > 1000
+    assert report["n_rows"] == 5 and report["n_invalid_rows"] == 1
+    rows = report["rows"]
+    assert "no tests for problem nowhere" in rows[4]["error"]
+    assert rows[0]["speedups"]["candidate_0"] > 1.5  # n(n+1)/2 against a 200k-step loop
+    assert rows[1]["speedups"]["candidate_0"] is None  # the wrong one is candidate 0
+    assert "wrong output" in rows[1]["programs"]["candidate_0"]["failure"]
+    assert rows[1]["speedups"]["candidate_1"] > 1.5
+    assert "output_limit" in rows[2]["programs"]["candidate_0"]["failure"]
+    assert "UTF-8" in rows[3]["programs"]["candidate_0"]["failure"]
+    first = report["programs"]["candidate_0"]
+    assert first["n"] == 4 and first["pass_at_1"] == pytest.approx(0.25)
+    assert report["programs"]["reference"]["pass_at_1"] == 1.0
+    assert report["slow_pass_rate"] == 1.0
+    assert report["settings"]["num_trials"] == 3
+    assert report["machine"]["cpus_usable"] >= 1
+    assert "pass_at_1" in report["programs"]["candidate_1"]
+
+
+def test_fasterpy_yaml_config(dataset, tmp_path: Path):
+    generations, tests = dataset
+    config = tmp_path / "sample_eval_config.yaml"
+    config.write_text(
+        f"model_generated_outputs_path: {generations}\n"
+        f"inputs_outputs_basepath: {tests}\n"
+        f"output_report_file_path: {tmp_path / 'yaml-report'}\n"
+        "num_problems_to_evaluate: 2\nnum_trials: 2\nignore_first_k: 0\nmax_time_per_run: 5\n"
+        "temp_dir: null\nis_prompt_based: false\nlanguage: python\ncpu_number: 0\nreturn_if_acc_below: 1.0\n"
+        "model_generated_potentially_faster_code_col: model_generated_potentially_faster_code_col\n"
+        "slow_code_col: slow_code_col\nreference_code_col: reference_code_col\n"
+    )
+    assert main(["eval", "--config", str(config), "--no-progress", "--num-trials", "3"]) == 0
+    report = json.loads((tmp_path / "yaml-report" / "report.json").read_text())
+    assert report["n_rows"] == 2  # num_problems_to_evaluate
+    assert report["settings"]["num_trials"] == 3  # a flag overrides the file
+    assert report["settings"]["max_time_per_run"] == 5
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["eval", "--tests", "x"], "eval needs --generations"),
+    (["eval", "--generations", "/nope.jsonl", "--tests", "/"], "/nope.jsonl: no such file"),
+    (["eval", "--generations", "/dev/null", "--tests", "/nope"], "/nope: tests folder not found"),
+])
+def test_bad_invocations_give_one_line(args, message, capsys: pytest.CaptureFixture[str]):
+    assert main([*args, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_ctrl_c_leaves_a_partial_report(tmp_path: Path):
+    tests = tmp_path / "tests"
+    _write_tests(tests, "quick", [("1\n", "1\n")])
+    _write_tests(tests, "hang", [("1\n", "1\n")])
+    quick = {"problem_id": "quick", "slow_code_col": "print(input())\n", "reference_code_col": "print(1)\n"}
+    hang = {"problem_id": "hang", "slow_code_col": "import time\ntime.sleep(60)\n"}
+    generations = tmp_path / "gen.jsonl"
+    generations.write_text("\n".join(json.dumps(r) for r in [quick, hang, hang]) + "\n")
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench", "eval", "--generations", str(generations), "--tests", str(tests),
+         "--out", str(out), "--jobs", "1", "--num-trials", "1", "--ignore-first-k", "0", "--max-time-per-run", "60"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    report = json.loads((out / "report.json").read_text())
+    assert report["interrupted"] is True
+    assert [r["problem_id"] for r in report["rows"]] == ["quick"]
