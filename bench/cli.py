@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(suite)
     ev = sub.add_parser("eval", help="evaluate a generations JSONL against a tests folder")
     _common(ev)
-    ev.add_argument("--generations", type=Path, help="JSONL with the slow/reference/generated code columns")
+    ev.add_argument("--generations", type=Path, nargs="+",
+                    help="JSONL with the slow/reference/generated code columns; several files of the same rows "
+                         "are evaluated side by side in one run, each named after its file")
     ev.add_argument("--tests", type=Path, help="folder with {problem_id}/input.N.txt and output.N.txt")
     ev.add_argument("--reference-file", type=Path, dest="reference_file",
                     help="JSONL that supplies reference code for rows that lack it (matched on slow code)")
@@ -80,12 +82,26 @@ def _rows(config: EvalConfig, needs_generations: bool) -> tuple[list[EvalRow], l
         raise DataError("--tests (inputs_outputs_basepath) is required with a rows file")
     if not config.tests.is_dir():
         raise DataError(f"{config.tests}: tests folder not found")
-    rows, skipped = load_rows(config.generations, config.tests, config.columns)
+    files = config.generations
+    labels = [None] if len(files) == 1 else [path.stem for path in files]
+    rows, skipped = load_rows(files[0], config.tests, config.columns, label=labels[0])
+    for path, label in zip(files[1:], labels[1:], strict=True):
+        _add_candidates(rows, path, label, config, skipped)
     if config.reference_file is not None:
         _fill_references(rows, config)
     for line in skipped:
         print(line, file=sys.stderr)
-    return rows, skipped, str(config.generations)
+    return rows, skipped, ", ".join(str(path) for path in files)
+
+
+def _add_candidates(rows: list[EvalRow], path: Path, label: str, config: EvalConfig, skipped: list[str]) -> None:
+    """Side by side: another generations file over the same rows (same order, same slow code)."""
+    others, problems = load_rows(path, config.tests, config.columns, label=label)
+    skipped.extend(problems)
+    if len(others) != len(rows) or any(a.slow_code != b.slow_code for a, b in zip(rows, others, strict=True)):
+        raise DataError(f"{path}: its rows are not the same as those of {config.generations[0]}")
+    for row, other in zip(rows, others, strict=True):
+        row.candidates.extend(other.candidates)
 
 
 def _fill_references(rows: list[EvalRow], config: EvalConfig) -> None:
@@ -175,11 +191,15 @@ def command_aa(config: EvalConfig, progress: bool) -> int:
     return 130 if run.interrupted else 0
 
 
+COMMANDS = ("suite", "eval", "aa")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv = ["suite", *argv]  # no command: the embedded suite, with whatever options were given
     args = build_parser().parse_args(argv)
-    command = args.command or "suite"
-    if args.command is None:
-        args = build_parser().parse_args(["suite", *(argv or [])])
+    command = args.command
     progress = not args.no_progress
     try:
         config = resolve_config(args)

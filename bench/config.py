@@ -14,7 +14,7 @@ from bench.rows import Columns, DataError
 
 @dataclass(frozen=True)
 class EvalConfig:
-    generations: Path | None = None
+    generations: list[Path] | None = None
     tests: Path | None = None
     reference_file: Path | None = None
     out: Path | None = None
@@ -82,11 +82,16 @@ def apply(config: EvalConfig, values: dict[str, Any], base: Path | None = None,
             continue
         if not name:
             raise DataError(f"{source}: unknown key {key!r}")
-        if name in _PATH_FIELDS:
-            value = Path(value).expanduser()
-            if base is not None and not value.is_absolute():
-                value = base / value
+        if name == "generations":
+            value = [_path(v, base) for v in (value if isinstance(value, list) else [value])]
+        elif name in _PATH_FIELDS:
+            value = _path(value, base)
         if name == "limit" and int(value) < 0:
             continue  # pie-perf's -1: every problem
         changes[name] = value
     return replace(config, **changes)
+
+
+def _path(value: str | Path, base: Path | None) -> Path:
+    path = Path(value).expanduser()
+    return base / path if base is not None and not path.is_absolute() else path

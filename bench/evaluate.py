@@ -22,16 +22,11 @@ REFERENCE = "reference"
 ProgramSelection = Callable[[EvalRow], dict[str, str | None]]
 
 
-def candidate_name(k: int) -> str:
-    return f"candidate_{k}"
-
-
 def slow_reference_and_candidates(row: EvalRow) -> dict[str, str | None]:
     programs: dict[str, str | None] = {SLOW: row.slow_code}
     if row.reference_code is not None:
         programs[REFERENCE] = row.reference_code
-    for k, code in enumerate(row.candidates):
-        programs[candidate_name(k)] = code
+    programs.update(row.candidates)
     return programs
 
 

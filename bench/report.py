@@ -48,9 +48,9 @@ def program_names(run: EvalRun) -> list[str]:
 
 
 def program_metrics(run: EvalRun) -> dict[str, dict]:
-    """Metrics per program over the valid rows (those whose slow program passes its tests)."""
+    """Metrics per program over the valid rows that have it (valid: the slow program passes its tests)."""
     valid = [r for r in run.results if r.error is None]
-    return {name: summarise([r.speedup(name) for r in valid]) for name in program_names(run)}
+    return {name: summarise([r.speedup(name) for r in valid if name in r.timings]) for name in program_names(run)}
 
 
 def build_report(kind: str, run: EvalRun, settings: dict, isolation: dict, extra: dict) -> dict:
@@ -118,7 +118,7 @@ def _report_markdown(report: dict, title: str, summary_table: list[list[str]], p
         "",
         _markdown(summary_table),
         "",
-        "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items() if not isinstance(v, dict)),
+        "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None),
         "",
         "Isolation: " + ", ".join(f"{k}={v}" for k, v in report["isolation"].items()),
         "",

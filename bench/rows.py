@@ -29,7 +29,8 @@ class EvalRow:
     problem_id: str
     slow_code: str
     reference_code: str | None
-    candidates: list[str | None] = field(default_factory=list)
+    # (name, code) of each generated candidate; code None when the generation holds no string
+    candidates: list[tuple[str, str | None]] = field(default_factory=list)
     tests_folder: Path | None = None
 
 
@@ -41,11 +42,19 @@ class Columns:
     problem_id: str = "problem_id"
 
 
-def load_rows(path: Path, tests_root: Path, columns: Columns = Columns(),
-              strict: bool = False) -> tuple[list[EvalRow], list[str]]:
+def candidate_names(label: str | None, count: int, listed: bool) -> list[str]:
+    """``candidate_k`` for an unlabelled file; else ``label#k`` for a list of candidates, ``label`` for one."""
+    if label is None:
+        return [f"candidate_{k}" for k in range(count)]
+    return [f"{label}#{k}" for k in range(count)] if listed else [label] * count
+
+
+def load_rows(path: Path, tests_root: Path, columns: Columns = Columns(), strict: bool = False,
+              label: str | None = None) -> tuple[list[EvalRow], list[str]]:
     """Read a generations JSONL whose tests lie in ``tests_root/{problem_id}/``.
 
-    A bad line is reported (with its number) and skipped, or raises ``DataError`` if ``strict``.
+    Candidates are named by ``candidate_names(label, ...)``. A bad line is reported (with its
+    number) and skipped, or raises ``DataError`` if ``strict``.
     """
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -70,11 +79,11 @@ def load_rows(path: Path, tests_root: Path, columns: Columns = Columns(),
                 continue
             generated = record.get(columns.generated)
             if generated is None:
-                candidates: list[str | None] = []
+                codes: list[str | None] = []
             elif isinstance(generated, list):
-                candidates = [c if isinstance(c, str) else None for c in generated]
+                codes = [c if isinstance(c, str) else None for c in generated]
             else:
-                candidates = [generated if isinstance(generated, str) else None]
+                codes = [generated if isinstance(generated, str) else None]
             reference = record.get(columns.reference)
             problem_id = str(record.get(columns.problem_id, f"row{number}"))
             rows.append(EvalRow(
@@ -82,7 +91,8 @@ def load_rows(path: Path, tests_root: Path, columns: Columns = Columns(),
                 problem_id=problem_id,
                 slow_code=slow,
                 reference_code=reference if isinstance(reference, str) else None,
-                candidates=candidates,
+                candidates=list(zip(candidate_names(label, len(codes), isinstance(generated, list)), codes,
+                                       strict=True)),
                 tests_folder=tests_root / problem_id,
             ))
     return rows, problems

@@ -82,6 +82,22 @@ def test_eval_end_to_end(dataset, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "pass_at_1" in report["programs"]["candidate_1"]
 
 
+def test_several_generation_files_side_by_side(dataset, tmp_path: Path):
+    generations, tests = dataset
+    other = tmp_path / "other-model.jsonl"
+    rows = [json.loads(line) for line in generations.read_text().splitlines() if line.endswith("}")]
+    for row in rows:
+        row["model_generated_potentially_faster_code_col"] = row["slow_code_col"]
+    other.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "both"
+    assert main(["eval", "--generations", str(generations), str(other), "--tests", str(tests),
+                 "--out", str(out), "--num-trials", "2", "--no-progress", "--limit", "2"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["programs"]) == {"reference", "gen", "gen#0", "gen#1", "other-model"}
+    assert report["programs"]["other-model"]["pass_at_1"] == 1.0
+    assert report["programs"]["gen#0"]["n"] == 1 and report["programs"]["gen#0"]["pass_at_1"] == 0.0
+
+
 def test_fasterpy_yaml_config(dataset, tmp_path: Path):
     generations, tests = dataset
     config = tmp_path / "sample_eval_config.yaml"

@@ -11,7 +11,7 @@ def test_pie_keys_map_to_ours_and_paths_are_relative_to_the_file(tmp_path: Path)
     path.write_text("model_generated_outputs_path: gen.jsonl\ninputs_outputs_basepath: tests\n"
                     "num_problems_to_evaluate: -1\nnum_processes: 2\nslow_code_col: input\n")
     config = load_config(path)
-    assert config.generations == tmp_path / "gen.jsonl" and config.tests == tmp_path / "tests"
+    assert config.generations == [tmp_path / "gen.jsonl"] and config.tests == tmp_path / "tests"
     assert config.limit is None and config.jobs == 2 and config.columns.slow == "input"
 
 

@@ -52,7 +52,8 @@ def test_threads_are_joined_and_atexit_runs(runner: Runner):
 
 def test_environment_is_scrubbed_and_cwd_is_private(runner: Runner, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PYPERF_SECRET", "s3cret")
-    code = "import os\nprint(os.environ.get('PYPERF_SECRET'))\nprint(os.listdir('.'))\nprint(os.getcwd() == os.environ['HOME'])"
+    code = ("import os\nprint(os.environ.get('PYPERF_SECRET'))\nprint(os.listdir('.'))\n"
+            "print(os.getcwd() == os.environ['HOME'])")
     result = runner.run(code)
     assert result.stdout.decode().split("\n")[:3] == ["None", "['main.py']", "True"]
 

@@ -61,7 +61,8 @@ def test_settings_are_validated(bad):
         TimingSettings(**bad)
 
 
-SLOW = "import sys\nn = int(sys.stdin.read())\ns = ''\nfor i in range(n):\n    s += str(i % 10)\nprint(len(s), s.count('7'))"
+SLOW = ("import sys\nn = int(sys.stdin.read())\ns = ''\nfor i in range(n):\n    s += str(i % 10)\n"
+        "print(len(s), s.count('7'))")
 FAST = "import sys\nn = int(sys.stdin.read())\nprint(n, n // 10 + (n % 10 > 7))"
 WRONG = "import sys\nn = int(sys.stdin.read())\nprint(n, 0)"
 

@@ -28,10 +28,10 @@ CONSONANTS = "bcdfghklmnprstvwz"
 VOWELS = "aeiou"
 
 
-def make_vocabulary(r: random.Random, size: int) -> list[str]:
+def make_vocabulary(r: random.Random, size: int, lengths=(1, 1, 2, 2, 2, 3, 3, 4)) -> list[str]:
     words = set()
     while len(words) < size:
-        syllables = r.choice((1, 1, 2, 2, 2, 3, 3, 4))
+        syllables = r.choice(lengths)
         words.add("".join(r.choice(CONSONANTS) + r.choice(VOWELS) for _ in range(syllables)))
     return sorted(words)
 
@@ -135,7 +135,7 @@ def gen_09(r, case):
 def gen_10(r, case):
     if case == 0:
         return lines("1 3", 5)
-    n, quantum, longest = ((6, 3, 10), (8_000, 10, 100))[case - 1]
+    n, quantum, longest = ((6, 3, 10), (22_000, 10, 35))[case - 1]
     return lines(f"{n} {quantum}", join(r.randint(1, longest) for _ in range(n)))
 
 
@@ -152,15 +152,18 @@ def gen_12(r, case):
 
 def gen_13(r, case):
     if case == 0:
-        return lines("R")
-    n = (30, 250_000)[case - 1]
-    return lines("".join(r.choice("UDLR") for _ in range(n)))
+        return lines("1 1 1", "#")
+    if case == 1:
+        return lines("3 3 4", ".#.", "..#", "###")
+    rows, cols, generations = 40, 40, 100
+    soup = ["".join(r.choice("#..") for _ in range(cols)) for _ in range(rows)]
+    return lines(f"{rows} {cols} {generations}", *soup)
 
 
 def gen_14(r, case):
     if case == 0:
         return lines("1 1", 7, 1, "1 1 1 1")
-    rows, cols, q = ((3, 4, 4), (250, 300, 400))[case - 1]
+    rows, cols, q = ((3, 4, 4), (250, 300, 1_500))[case - 1]
     grid = [join(r.randint(0, 9) for _ in range(cols)) for _ in range(rows)]
     queries = []
     for _ in range(q):
@@ -175,7 +178,7 @@ def gen_14(r, case):
 def gen_15(r, case):
     if case == 0:
         return lines(3, "gcd 1 1", "sqrt 0", "comb 0 0")
-    q, big = ((9, 10 ** 6), (3_000, 10 ** 36))[case - 1]
+    q, big = ((9, 10 ** 6), (4_000, 10 ** 36))[case - 1]
     queries = []
     for _ in range(q):
         kind = r.choice(("gcd", "sqrt", "comb"))
@@ -185,7 +188,7 @@ def gen_15(r, case):
         elif kind == "sqrt":
             queries.append(f"sqrt {r.randint(0, big)}")
         else:
-            n = r.randint(0, 300 if case == 2 else 20)
+            n = r.randint(0, 600 if case == 2 else 20)
             queries.append(f"comb {n} {r.randint(0, n)}")
     return lines(q, *queries)
 
@@ -201,8 +204,8 @@ def gen_17(r, case):
 def gen_18(r, case):
     if case == 0:
         return lines("hello")
-    vocabulary = make_vocabulary(r, 500)
-    count = (40, 42_000)[case - 1]
+    vocabulary = make_vocabulary(r, 500, lengths=(1, 2))
+    count = (40, 58_000)[case - 1]
     tokens = []
     for _ in range(count):
         roll = r.random()
@@ -225,7 +228,7 @@ def gen_18(r, case):
 def gen_19(r, case):
     if case == 0:
         return lines("a", "b")
-    n, alphabet = ((8, "AB"), (450, "ACGT"))[case - 1]
+    n, alphabet = ((8, "AB"), (520, "ACGT"))[case - 1]
     return lines("".join(r.choice(alphabet) for _ in range(n)),
                  "".join(r.choice(alphabet) for _ in range(n + case)))
 
@@ -233,8 +236,8 @@ def gen_19(r, case):
 def gen_20(r, case):
     if case == 0:
         return lines("A")
-    vocabulary = make_vocabulary(r, 600)
-    count = (40, 42_000)[case - 1]
+    vocabulary = make_vocabulary(r, 600, lengths=(1, 2, 2))
+    count = (40, 55_000)[case - 1]
     tokens = []
     for _ in range(count):
         word = r.choice(vocabulary)
@@ -262,7 +265,7 @@ def gen_20(r, case):
 def gen_21(r, case):
     if case == 0:
         return lines(1, "0 0 5")
-    n, side = ((8, 3), (15_000, 200))[case - 1]
+    n, side = ((8, 3), (14_000, 300))[case - 1]
     points = [f"{r.randint(-side, side)} {r.randint(-side, side)} {r.randint(1, 9)}" for _ in range(n)]
     return lines(n, *points)
 
@@ -290,7 +293,7 @@ def gen_24(r, case):
     if case == 0:
         return lines("Hello, World!")
     vocabulary = make_vocabulary(r, 900)
-    count = (30, 40_000)[case - 1]
+    count = (30, 48_000)[case - 1]
     out_lines = []
     words = zipf_choices(r, vocabulary, count)
     while words:

@@ -1,7 +1,7 @@
-"""For cells of a sparse grid, the largest sum of the eight neighbours and how many cells it beats."""
+"""For a sparse grid, the largest sum of values within two steps of a cell, and how many cells it beats."""
 import sys
 
-NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+NEIGHBOURS = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3) if dx or dy]
 
 
 def main():
