@@ -88,7 +88,7 @@ def _isolate_network() -> None:
 
 def _setup(config: dict) -> dict:
     """Apply the once-per-zygote isolation; say what took effect."""
-    isolation = {"filesystem": False, "network": False, "pids_cgroup": bool(config.get("pids_cgroup"))}
+    isolation = {"filesystem": False, "network": False}
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     if config.get("cpu") is not None:
         os.sched_setaffinity(0, {config["cpu"]})

@@ -85,7 +85,7 @@ class Zygote:
         self.limits = limits
         self.cpu = cpu
         self.isolate = isolate
-        self.isolation: dict[str, bool] = {}
+        self.isolation: dict[str, bool | str] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._cgroup: _PidsCgroup | None = None
         self._scratch: str | None = None
@@ -117,7 +117,10 @@ class Zygote:
             config["pids_cgroup"] = None
         hello = self._read_line(timeout_s=30.0)
         self.isolation = hello["isolation"]
-        self.isolation["pids_cgroup"] = bool(config["pids_cgroup"])
+        # Root is exempt from RLIMIT_NPROC: without the cgroup nothing bounds a fork bomb.
+        self.isolation["process_limit"] = (
+            "pids cgroup" if config["pids_cgroup"] else "RLIMIT_NPROC" if os.geteuid() != 0 else "none"
+        )
 
     def run(self, code: str | bytes, stdin: bytes = b"", limits: SandboxLimits | None = None,
             mode: RunMode = "zygote") -> RunResult:
@@ -248,7 +251,7 @@ class Runner:
         with self.worker() as worker:
             return worker.run(code, stdin, limits)
 
-    def isolation(self) -> dict[str, bool]:
+    def isolation(self) -> dict[str, bool | str]:
         """What isolation the sandbox achieves on this machine (starts one worker if needed)."""
         with self.worker() as worker:
             return worker.isolation()
@@ -274,7 +277,7 @@ class Worker:
     def run(self, code: str | bytes, stdin: bytes = b"", limits: SandboxLimits | None = None) -> RunResult:
         return self.zygote.run(code, stdin, limits, self.mode)
 
-    def isolation(self) -> dict[str, bool]:
+    def isolation(self) -> dict[str, bool | str]:
         if not self.zygote.isolation:
             self.zygote.start()
         return dict(self.zygote.isolation)

@@ -54,7 +54,7 @@ class RunResult:
     cpu_s: float
     max_rss_bytes: int
     reason: str = ""
-    isolation: dict[str, bool] = field(default_factory=dict)
+    isolation: dict[str, bool | str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -88,6 +88,8 @@ def _is_zombie(pid: int) -> bool:
 
 
 def test_fork_bomb_is_contained(runner: Runner):
+    if runner.isolation().get("process_limit") == "none":
+        pytest.skip("running as root without a pids cgroup: nothing can bound a fork bomb here")
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     before = len(os.listdir("/proc"))
     result = runner.run(code, limits=SandboxLimits(timeout_s=1.0, max_processes=16))

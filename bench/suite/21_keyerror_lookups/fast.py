@@ -1,4 +1,4 @@
-"""For a sparse grid, the largest sum of values within two steps of a cell, and how many cells it beats."""
+"""Cells of a sparse grid, the largest sum of the other cells in the 5x5 block around a cell, and how many cells it outweighs."""
 import sys
 
 NEIGHBOURS = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3) if dx or dy]

@@ -1,16 +1,18 @@
-"""Word statistics of a text after lower-casing it and turning punctuation into spaces."""
+"""Breaks a Caesar-shifted text: finds the shift whose decoding has the most vowels and prints the decoding."""
 import sys
-from collections import Counter
+from string import ascii_lowercase as lower, ascii_uppercase as upper
 
-text = sys.stdin.read()
-punctuation = ".,;:!?\"'()-"
-table = str.maketrans(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + punctuation,
-    "abcdefghijklmnopqrstuvwxyz" + " " * len(punctuation),
-)
-words = text.translate(table).split()
-counts = Counter(words)
-top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:5]
-print(len(words), len(counts))
-for word, c in top:
-    print(word, c)
+secret = sys.stdin.read()
+best_shift = 0
+best_score = -1
+for shift in range(26):
+    table = str.maketrans(lower + upper,
+                          lower[-shift:] + lower[:-shift] + upper[-shift:] + upper[:-shift])
+    text = secret.translate(table)
+    score = sum(text.count(vowel) for vowel in "aeiouAEIOU")
+    if score > best_score:
+        best_score = score
+        best_shift = shift
+        best_text = text
+print(best_shift)
+sys.stdout.write(best_text)

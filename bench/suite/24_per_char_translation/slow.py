@@ -1,20 +1,23 @@
-"""Word statistics of a text after lower-casing it and turning punctuation into spaces."""
+"""Breaks a Caesar-shifted text: finds the shift whose decoding has the most vowels and prints the decoding."""
 import sys
-from collections import Counter
 
-text = sys.stdin.read()
-punctuation = ".,;:!?\"'()-"
-cleaned = []
-for ch in text:
-    if ch in punctuation:
-        cleaned.append(" ")
-    elif "A" <= ch <= "Z":
-        cleaned.append(chr(ord(ch) + 32))
-    else:
-        cleaned.append(ch)
-words = "".join(cleaned).split()
-counts = Counter(words)
-top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:5]
-print(len(words), len(counts))
-for word, c in top:
-    print(word, c)
+secret = sys.stdin.read()
+best_shift = 0
+best_score = -1
+for shift in range(26):
+    decoded = []
+    for ch in secret:
+        if "a" <= ch <= "z":
+            decoded.append(chr((ord(ch) - ord("a") - shift) % 26 + ord("a")))
+        elif "A" <= ch <= "Z":
+            decoded.append(chr((ord(ch) - ord("A") - shift) % 26 + ord("A")))
+        else:
+            decoded.append(ch)
+    text = "".join(decoded)
+    score = sum(text.count(vowel) for vowel in "aeiouAEIOU")
+    if score > best_score:
+        best_score = score
+        best_shift = shift
+        best_text = text
+print(best_shift)
+sys.stdout.write(best_text)

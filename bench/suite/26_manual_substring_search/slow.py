@@ -1,7 +1,7 @@
 """Number of possibly overlapping occurrences of each pattern in a text."""
 import sys
 
-lines = sys.stdin.read().split("\n")
+lines = sys.stdin.read().splitlines()
 text = lines[0]
 q = int(lines[1])
 answers = []
