@@ -150,3 +150,23 @@ def test_ctrl_c_leaves_a_partial_report(tmp_path: Path):
     report = json.loads((out / "report.json").read_text())
     assert report["interrupted"] is True
     assert [r["problem_id"] for r in report["rows"]] == ["quick"]
+
+
+def test_no_command_runs_the_embedded_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "suite"
+    assert main(["--limit", "3", "--num-trials", "2", "--out", str(out), "--no-progress"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["kind"] == "suite" and report["n_rows"] == 3
+    reference = report["programs"]["reference"]
+    assert reference["pass_at_1"] == 1.0 and reference["opt_rate_pie"] > 0
+    assert "reference" in capsys.readouterr().out
+
+
+def test_aa_reports_the_noise_floor(dataset, tmp_path: Path):
+    generations, tests = dataset
+    out = tmp_path / "aa"
+    assert main(["aa", "--rows", str(generations), "--tests", str(tests), "--limit", "2", "--num-trials", "3",
+                 "--out", str(out), "--no-progress"]) == 0
+    floor = json.loads((out / "report.json").read_text())["noise_floor"]
+    assert floor["n"] == 2
+    assert 0.5 < floor["median"] < 2.0  # a program against itself; the real spread is measured, not asserted
