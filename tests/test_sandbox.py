@@ -132,6 +132,10 @@ def test_files_under_home_cannot_be_deleted(runner: Runner):
         result = runner.run("import os, shutil\nshutil.rmtree(os.path.expanduser('~'))\nprint('ok')")
         assert result.stdout == b"ok\n"
         assert victim.read_text() == "keep me"
+        # /tmp is shared with the host, so it is read-only too; TMPDIR points into the scratch folder
+        result = runner.run("import tempfile\nopen('/tmp/pyperf-probe', 'w')")
+        assert "Read-only file system" in result.reason
+        assert runner.run("import tempfile\nprint(tempfile.mkstemp()[1] != '')").stdout == b"True\n"
     finally:
         shutil.rmtree(folder)
 
