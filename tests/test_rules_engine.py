@@ -1,0 +1,166 @@
+"""The rules' shared machinery: positions, edits, the registry, find_all and rewrite."""
+
+import ast
+import json
+import re
+
+import pytest
+
+from server.optimizer.rules import (
+    ALL_RULES,
+    RULES_BY_CODE,
+    Finding,
+    OverlappingEditsError,
+    Source,
+    SourceSyntaxError,
+    TextEdit,
+    apply_edits,
+    find_all,
+    rewrite,
+)
+from server.optimizer.rules.testing import run_program
+
+EVAL_INPUT = [RULES_BY_CODE["PERF104"]]
+
+
+def test_registry_has_unique_documented_rules():
+    assert len(ALL_RULES) >= 25
+    codes = [rule.code for rule in ALL_RULES]
+    assert len(set(codes)) == len(codes)
+    assert len({rule.name for rule in ALL_RULES}) == len(codes)
+    for rule in ALL_RULES:
+        assert re.fullmatch(r"PERF1\d\d", rule.code)
+        assert rule.summary and "\n" not in rule.summary
+        assert "Why faster" in rule.description and "unsafe" in rule.description, rule.code
+        assert rule.tags
+
+
+def test_rules_do_not_mention_problem_ids():
+    """Rules must generalise: nothing in them may refer to a specific benchmark problem."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "server" / "optimizer" / "rules"
+    for path in package.glob("*.py"):
+        assert not re.search(r"\bp\d{5}\b", path.read_text()), path.name
+
+
+def test_positions_are_characters_not_bytes():
+    code = 'name = "ünïcødé"; n = int(eval(input()))\n'
+    [finding] = find_all(code, EVAL_INPUT)
+    start = code.index("eval(")
+    assert finding.start == (1, start)
+    [edit] = finding.edits
+    assert code[edit.start : edit.end] == "eval(input())"
+
+
+def test_crlf_and_encoding_declaration_survive():
+    code = "# -*- coding: utf-8 -*-\r\n# comment stays\r\nn = int(eval(input()))\r\nprint(n)  # é\r\n"
+    result = rewrite(code, EVAL_INPUT)
+    assert result.code == "# -*- coding: utf-8 -*-\r\n# comment stays\r\nn = int(input())\r\nprint(n)  # é\r\n"
+    assert [f.code for f in result.applied] == ["PERF104"]
+
+
+def test_inserted_lines_use_the_files_line_endings_and_tabs():
+    code = "import math\r\nfor i in range(3):\r\n\tprint(i)\r\n"
+    result = rewrite(code, select={"PERF105"})
+    assert result.code == (
+        "import math\r\noutput_lines = []\r\nfor i in range(3):\r\n\toutput_lines.append(str(i))"
+        '\r\nif output_lines:\r\n\tprint("\\n".join(output_lines))\r\n'
+    )
+    assert run_program(result.code) == run_program(code)
+
+
+def test_unparseable_code_raises_one_clear_error():
+    with pytest.raises(SourceSyntaxError) as error:
+        find_all("def f(:\n    pass\n")
+    assert isinstance(error.value, SyntaxError)
+    assert "line 1" in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(SyntaxError):
+        rewrite("x = (\n")
+    with pytest.raises(SourceSyntaxError):
+        find_all("x = 1\x00\n")
+
+
+def test_apply_edits_sorts_and_rejects_overlaps():
+    text = "abcdef"
+    assert apply_edits(text, [TextEdit(4, 5, "E"), TextEdit(0, 1, "A"), TextEdit(2, 2, "+")]) == "Ab+cdEf"
+    assert apply_edits(text, [TextEdit(3, 3, "1"), TextEdit(3, 3, "2")]) == "abc12def"
+    with pytest.raises(OverlappingEditsError):
+        apply_edits(text, [TextEdit(0, 3, "x"), TextEdit(2, 4, "y")])
+    with pytest.raises(ValueError):
+        apply_edits(text, [TextEdit(5, 9, "x")])
+
+
+def test_findings_are_sorted_data():
+    code = "a = int(eval(input()))\nb = int(eval(input()))\n"
+    findings = find_all(code, EVAL_INPUT)
+    assert [f.start[0] for f in findings] == [1, 2]
+    assert all(isinstance(f, Finding) and f.message for f in findings)
+    assert json.dumps([f.code for f in findings])
+
+
+def test_rewrite_reaches_a_fixpoint_and_records_what_it_applied():
+    code = (
+        "import numpy as np\n"
+        "n = int(eval(input()))\n"
+        "total = 0\n"
+        "for i in range(n):\n"
+        "    total += i\n"
+        "print(int(np.sqrt(total)))\n"
+    )
+    result = rewrite(code)
+    ast.parse(result.code)
+    assert "numpy" not in result.code
+    assert {"PERF102", "PERF104", "PERF111"} <= {f.code for f in result.applied}
+    assert run_program(result.code, "10\n") == run_program(code, "10\n") == "6\n"
+    assert rewrite(result.code).applied == []
+
+
+def test_select_limits_the_rules():
+    code = "import numpy\nn = int(eval(input()))\n"
+    result = rewrite(code, select={"PERF101"})
+    assert result.code == "n = int(eval(input()))\n"
+    assert [f.code for f in result.applied] == ["PERF101"]
+
+
+def test_a_failing_rule_is_skipped_not_fatal(caplog):
+    class Broken:
+        code, name, summary, tags, exclusive = "PERF199", "broken", "Always fails.", ("test",), False
+
+        def find(self, tree, source):
+            raise RuntimeError("bug")
+
+    findings = find_all("n = int(eval(input()))\n", [Broken(), *EVAL_INPUT])
+    assert [f.code for f in findings] == ["PERF104"]
+    assert "PERF199" in caplog.text
+
+
+def test_source_lines_split_like_python():
+    source = Source("a = 1\rb = '\x0c'\r\nc = 3\n")
+    assert source.line_count == 4
+    assert source.line_text(2) == "b = '\x0c'"
+    assert source.position(source.text.index("c")) == (3, 0)
+
+
+def test_every_rule_survives_unusual_code():
+    """No rule may crash on valid but unusual Python (a crash would hide the other rules' findings)."""
+    code = (
+        "from __future__ import annotations\n"
+        "import sys as s, os\n"
+        "async def f(*a, **k):\n"
+        "    async for x in a: yield x\n"
+        "class C:\n"
+        "    x: int = 1\n"
+        "    def m(self, /, y, *, z=2): return [self.x for _ in range(y)]\n"
+        "match s.argv:\n"
+        "    case [first, *rest]: pass\n"
+        "    case {'k': v, **others}: pass\n"
+        "lam = lambda q=1: q\n"
+        "try:\n    pass\nexcept* ValueError:\n    pass\n"
+        "while (n := 0):\n    del n\n"
+        "global g\n"
+        "print(*[1], sep='', end='')\n"
+    )
+    for rule in ALL_RULES:
+        rule.find(ast.parse(code), Source(code))
+    ast.parse(rewrite(code).code)
