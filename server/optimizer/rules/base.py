@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import io
 import re
 import tokenize
@@ -48,7 +49,8 @@ class Finding:
 def parse(text: str) -> ast.Module:
     """Parse ``text``; code that does not parse raises ``SourceSyntaxError`` with a one-line message."""
     try:
-        return ast.parse(text)
+        # A byte order mark is how some editors start a UTF-8 file; Python skips it when reading files.
+        return ast.parse(text.removeprefix("\ufeff"))
     except (SyntaxError, ValueError) as exc:
         where = f"line {exc.lineno}: " if isinstance(exc, SyntaxError) and exc.lineno else ""
         reason = exc.msg if isinstance(exc, SyntaxError) else str(exc)
@@ -61,7 +63,8 @@ class Source:
     def __init__(self, text: str, tree: ast.Module | None = None) -> None:
         self.text = text
         self.tree = tree if tree is not None else parse(text)
-        self._line_starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
+        # Line 1 starts after a byte order mark, so that positions and insertions at the top skip it.
+        self._line_starts = [1 if text.startswith("\ufeff") else 0] + [m.end() for m in _LINE_END.finditer(text)]
         self._reserved: set[str] = set()
 
     # --- positions -------------------------------------------------------------------------------
@@ -158,8 +161,9 @@ class Source:
         """The whitespace before ``stmt`` on its first line (meaningful when ``starts_line(stmt)``)."""
         start = self.stmt_start(stmt)
         line_start = self.text.rfind("\n", 0, start) + 1
-        line_start = max(line_start, self.text.rfind("\r", 0, start) + 1)
-        return self.text[line_start:start]
+        line_start = max(line_start, self.text.rfind("\r", 0, start) + 1, self.text.rfind("\x0c", 0, start) + 1)
+        # A form feed at the start of a line resets Python's column count: indentation follows it.
+        return self.text[line_start:start].removeprefix("\ufeff")
 
     def unit_of(self, compound: ast.stmt) -> str:
         """One level of indentation as ``compound``'s body uses it (the file's unit if that is not clear)."""
@@ -262,14 +266,16 @@ class Rule:
     # An exclusive rule re-indents a whole region: ``rewrite`` applies it alone in a pass, once no other
     # rule has edits left, so that no other edit lands inside the region it moves.
     exclusive: ClassVar[bool] = False
+    # Builtins the rewrites introduce: a program that rebinds one of them gets the findings without edits.
+    builtins: ClassVar[tuple[str, ...]] = ()
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         raise NotImplementedError
 
     @property
     def description(self) -> str:
-        """Why the rewrite is faster and when it is unsafe (the class docstring)."""
-        return " ".join((type(self).__doc__ or "").split())
+        """Why the rewrite is faster and when it is unsafe: the class docstring, its indentation removed."""
+        return inspect.cleandoc(type(self).__doc__ or "")
 
     def finding(
         self, source: Source, node: ast.AST, message: str, edits: list[TextEdit] | tuple[TextEdit, ...] = ()

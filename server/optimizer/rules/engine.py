@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
+from server.optimizer.rules.analysis import is_builtin
 from server.optimizer.rules.base import Finding, Rule, Source, SourceSyntaxError, TextEdit, parse
 
 log = logging.getLogger(__name__)
@@ -28,11 +29,21 @@ def find_all(source: str, rules: Sequence[Rule] | None = None) -> list[Finding]:
     parsed = Source(source)
     found: list[Finding] = []
     for rule in ALL_RULES if rules is None else rules:
-        try:
-            found.extend(rule.find(parsed.tree, parsed))
-        except Exception:
-            log.exception("rule %s failed; its findings are skipped", rule.code)
+        found.extend(_run_rule(rule, parsed))
     return sorted(found, key=lambda f: (f.start, f.end, f.code))
+
+
+def _run_rule(rule: Rule, parsed: Source) -> list[Finding]:
+    """The rule's findings; without edits where the program rebinds a builtin the rewrite would use."""
+    try:
+        findings = rule.find(parsed.tree, parsed)
+    except Exception:
+        log.exception("rule %s failed; its findings are skipped", rule.code)
+        return []
+    shadowed = [name for name in getattr(rule, "builtins", ()) if not is_builtin(parsed, name)]
+    if shadowed:
+        return [replace(f, edits=()) for f in findings]
+    return findings
 
 
 def apply_edits(source: str, edits: Sequence[TextEdit]) -> str:
@@ -100,10 +111,7 @@ def _findings_by_rule(code: str, rules: Sequence[Rule]) -> list[Finding]:
     parsed = Source(code)
     found: list[Finding] = []
     for rule in rules:
-        try:
-            found.extend(sorted(rule.find(parsed.tree, parsed), key=lambda f: (f.start, f.end)))
-        except Exception:
-            log.exception("rule %s failed; its findings are skipped", rule.code)
+        found.extend(sorted(_run_rule(rule, parsed), key=lambda f: (f.start, f.end)))
     return found
 
 
@@ -142,7 +150,7 @@ def _one_by_one(code: str, findings: list[Finding]) -> tuple[list[Finding], str]
 
 def _compiles(code: str) -> bool:
     try:
-        compile(code, "<rewrite>", "exec", dont_inherit=True)
+        compile(code.removeprefix("\ufeff"), "<rewrite>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True

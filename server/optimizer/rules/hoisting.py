@@ -238,6 +238,7 @@ class WhileLenHoist(Rule):
     name = "while-len-hoist"
     summary = "Compute len(xs) once before a while loop that does not change xs."
     tags = ("loop", "hoisting")
+    builtins = ("len",)
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if not is_builtin(source, "len"):

@@ -207,14 +207,16 @@ class PrintInLoop(Rule):
     ``str()``), and nothing is printed when the loop printed nothing. When unsafe: anything that can
     interleave other output or stop the program before the final print: other writes to stdout,
     ``print(..., end=...)``/``file=``/``flush=``, ``exit()``/``raise``/``return``/``yield`` in the loop,
-    calls of the program's own functions that print or exit, or a ``try`` around the loop that could
-    catch an error and carry on printing. Those loops are left alone.
+    calls of the program's own functions that print or exit, a ``try`` around the loop that could
+    catch an error and carry on printing, or a ``while True:`` loop without ``break`` (it only ends with
+    an exception, after the original printed its lines). Those loops are left alone.
     """
 
     code = "PERF105"
     name = "print-in-loop"
     summary = "Collect a loop's output lines and print them once."
     tags = ("io", "output", "loop")
+    builtins = ("print", "str", "map")
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if not is_builtin(source, "print") or _writes_stdout_elsewhere(tree):
@@ -244,6 +246,8 @@ class PrintInLoop(Rule):
     def _qualifies(
         self, source: Source, loop: ast.stmt, scope: ast.AST, prints: list[ast.Call], noisy: set[str]
     ) -> bool:
+        if _endless(loop):
+            return False  # only an exception ends it: the original's lines would be printed, ours lost
         for node in ast.walk(loop):
             if isinstance(node, STOPS_OR_HIDES_OUTPUT):
                 return False
@@ -285,6 +289,20 @@ class PrintInLoop(Rule):
             "collect the lines and print them once"
         )
         return self.finding(source, loop, message, edits)
+
+
+def _endless(loop: ast.stmt) -> bool:
+    """A ``while True:`` loop without a ``break`` of its own."""
+    if not (isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value):
+        return False
+    stack = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Break):
+            return False
+        if not isinstance(node, (*LOOPS, *DEFINITIONS)):
+            stack.extend(ast.iter_child_nodes(node))
+    return True
 
 
 def _print_text(source: Source, call: ast.Call) -> str | None:

@@ -212,6 +212,7 @@ class ManualSum(_LoopRule):
     name = "manual-sum"
     summary = "Replace a loop that adds up elements with sum()."
     tags = ("loop", "builtin")
+    builtins = ("sum", "map")
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         simple = simple_loop(loop)
@@ -331,6 +332,7 @@ class ManualMinMax(_LoopRule):
     name = "manual-min-max"
     summary = "Replace a loop that tracks a maximum or minimum with max()/min()."
     tags = ("loop", "builtin")
+    builtins = ("max", "min")
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         simple = simple_loop(loop)
@@ -427,6 +429,7 @@ class AnyAllLoop(_LoopRule):
     name = "any-all-loop"
     summary = "Replace a search loop that sets a flag and breaks with any()/all()."
     tags = ("loop", "builtin")
+    builtins = ("any", "all")
     module_scope_only = True
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
@@ -491,6 +494,7 @@ class CounterLoop(_LoopRule):
     name = "counter-loop"
     summary = "Count occurrences with collections.Counter instead of a dict loop."
     tags = ("loop", "collections")
+    builtins = ("dict",)
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         init = previous_statement(source, loop)
@@ -607,6 +611,7 @@ class AccumulateLoop(_LoopRule):
     name = "accumulate-loop"
     summary = "Build prefix sums with itertools.accumulate instead of an append loop."
     tags = ("loop", "itertools")
+    builtins = ("list",)
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         simple = simple_loop(loop)

@@ -72,12 +72,9 @@ class Program:
     tests: Path
 
 
-def pie_programs(rows_path: Path, tests_root: Path) -> list[Program]:
+def pie_programs(rows_path: Path, tests_root: Path, column: str = "slow_code_col") -> list[Program]:
     rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line.strip()]
-    return [
-        Program(i, row["problem_id"], row["slow_code_col"], tests_root / row["problem_id"])
-        for i, row in enumerate(rows)
-    ]
+    return [Program(i, row["problem_id"], row[column], tests_root / row["problem_id"]) for i, row in enumerate(rows)]
 
 
 def suite_programs() -> list[Program]:
@@ -148,13 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=Path, default=DATA / "pie" / "dev.jsonl")
     parser.add_argument("--suite", action="store_true", help="the embedded suite (bench/suite) instead of --rows")
+    parser.add_argument("--column", default="slow_code_col", help="the column of --rows holding the programs")
     parser.add_argument("--tests", type=Path, default=DATA / "pie" / "tests")
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "rules")
     args = parser.parse_args(argv)
-    programs = suite_programs() if args.suite else pie_programs(args.rows, args.tests)
+    programs = suite_programs() if args.suite else pie_programs(args.rows, args.tests, args.column)
     programs = programs[: args.limit] if args.limit else programs
     settings = TimingSettings(num_trials=args.trials)
     limits = SandboxLimits(timeout_s=10.0)

@@ -93,6 +93,7 @@ class NumpyArrayAsList(Rule):
     name = "numpy-array-as-list"
     summary = "Use a list instead of a NumPy array that is only indexed element by element."
     tags = ("numpy", "data-structure", "loop")
+    builtins = ("list", "zip", "range")
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         found = numpy_alias(source)
@@ -557,6 +558,7 @@ class NumpyToStdlib(Rule):
     name = "numpy-to-stdlib"
     summary = "Replace NumPy by math/builtins when it only computes scalars or list reductions (no ~80 ms import)."
     tags = ("imports", "startup", "numpy")
+    builtins = ("float", "abs", "max", "min", "sum")
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         found = numpy_alias(source)

@@ -206,7 +206,10 @@ def _global_references(source: Source, moved: list[ast.stmt]) -> set[str]:
     """
     first, last = moved[0].lineno, moved[-1].end_lineno
     found: set[str] = set()
-    stack = [(table, False) for table in symtable.symtable(source.text, "<rules>", "exec").get_children()]
+    stack = [
+        (table, False)
+        for table in symtable.symtable(source.text.removeprefix("\ufeff"), "<rules>", "exec").get_children()
+    ]
     while stack:
         table, inside = stack.pop()
         inside = inside or first <= table.get_lineno() <= last
@@ -288,7 +291,9 @@ def _indent_lines(source: Source, first_line: int, last_line: int, unit: str) ->
     for lineno in range(first_line, last_line + 1):
         if lineno in inside_strings or not source.line_text(lineno).strip():
             continue
-        offset = source.line_start(lineno)
+        line = source.line_text(lineno)
+        # After any form feeds: they reset the column count, so indentation must follow them.
+        offset = source.line_start(lineno) + len(line) - len(line.lstrip("\x0c"))
         edits.append(TextEdit(offset, offset, unit))
     return edits
 

@@ -107,6 +107,7 @@ class ListMembershipToSet(Rule):
     name = "list-membership-to-set"
     summary = "Test membership in a set built once instead of a list inside a loop."
     tags = ("data-structure", "loop", "membership")
+    builtins = ("set",)
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         groups: dict[tuple[int, str], list[ast.Compare]] = {}

@@ -1,0 +1,118 @@
+"""``python -m kb``: the commands, their JSON output, their errors; and a cheap ``import kb``."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kb.cli import main
+from kb.testing import REPO_ROOT, sample_pairs
+
+SNIPPET = "n = int(input())\nfor i in range(n):\n    a, b = map(int, input().split())\n    print(a + b)\n"
+
+
+@pytest.fixture(scope="module")
+def pairs_kb(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cli")
+    pairs = directory / "pairs.jsonl"
+    pairs.write_text("\n".join(json.dumps(row) for row in sample_pairs()) + "\n{broken\n")
+    assert (
+        main(["build", str(pairs), "-o", str(directory / "kb"), "--rate-from", "input", "--no-progress"]) == 0
+    )
+    return directory / "kb"
+
+
+def test_build_reports_skipped_lines(tmp_path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps(sample_pairs()[0]) + "\nnot json\n")
+    assert (
+        main(
+            [
+                "build",
+                str(pairs),
+                "-o",
+                str(tmp_path / "kb"),
+                "--rate-from",
+                "input",
+                "--no-progress",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["count"] == 1
+    assert report["problems"][0].startswith("pairs.jsonl:2:")
+
+
+def test_build_with_on_error_stop_fails_with_the_line(tmp_path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps(sample_pairs()[0]) + "\nnot json\n")
+    assert main(["build", str(pairs), "-o", str(tmp_path / "kb"), "--on-error", "stop", "--no-progress"]) == 1
+    assert "pairs.jsonl:2" in capsys.readouterr().err
+
+
+def test_query_from_a_file_as_json(pairs_kb, tmp_path, capsys):
+    program = tmp_path / "slow.py"
+    program.write_text(SNIPPET)
+    assert main(["query", str(program), "--kb", str(pairs_kb), "--json", "-k", "2", "--min-rate", "-1"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["policy"]["min_rate"] is None
+    assert 1 <= len(answer["hits"]) <= 2
+    assert {"entry_id", "text", "rate", "speedup", "similarity", "tags"} <= set(answer["hits"][0])
+
+
+def test_query_reads_stdin_and_prints_plain_text(pairs_kb, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(SNIPPET))
+    assert main(["query", "--kb", str(pairs_kb), "--rerank", "similarity", "--min-rate", "-1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1. [") and "similarity" in out
+
+
+def test_stats(pairs_kb, capsys):
+    assert main(["stats", str(pairs_kb), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["entries"] == 6
+    assert stats["embedder"]["dim"] == 384 and stats["embedder"]["text_mode"] == "fused:0.75"
+    assert stats["rates"]["known"] == 6
+
+
+def test_errors_are_one_message_and_status_1(tmp_path, capsys):
+    assert main(["stats", str(tmp_path / "missing")]) == 1
+    assert "python -m kb build" in capsys.readouterr().err
+    program = tmp_path / "slow.py"
+    program.write_text(SNIPPET)
+    assert main(["query", str(program), "--kb", str(tmp_path)]) == 1
+    assert "not a knowledge base" in capsys.readouterr().err
+
+
+def test_python_dash_m_kb_query_on_the_default_kb(tmp_path):
+    env = {**os.environ, "PYPERF_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "kb", "query", "--json"],
+        input=SNIPPET,
+        text=True,
+        capture_output=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)["hits"]
+    assert hits[0]["entry_id"].startswith("cat-")
+    assert all(hit["rate"] > 0.5 for hit in hits)
+
+
+def test_import_kb_is_cheap_and_does_not_load_torch():
+    code = (
+        "import sys, time; t = time.perf_counter(); import kb; from kb import KnowledgeBase; "
+        "print(time.perf_counter() - t, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
+    )
+    seconds, torch_loaded, st_loaded = done.stdout.split()
+    assert torch_loaded == "False" and st_loaded == "False"
+    assert float(seconds) < 0.5  # ~0.2 s measured on 2 cores; a loose bound for busy machines
