@@ -97,7 +97,7 @@ class Optimizer:
                 else Verdict("invalid", parses(m.code) or "")
                 for m in modules
             ]
-        repeat = self._calibrate(driver_program(module_source, name, calls))
+        repeat = self._calibrate(module_source, name, calls)
         drivers = [replace(m, code=driver_program(m.code, name, calls, repeat)) for m in modules]
         original = driver_program(module_source, name, calls, repeat)
         verdicts = verify_candidates(self.runner, original, drivers, DRIVER_INPUT, self.settings.verify)
@@ -106,12 +106,17 @@ class Optimizer:
             replace(v, inputs_used=len(calls), input_sources=counts) if v.status != "invalid" else v for v in verdicts
         ]
 
-    def _calibrate(self, driver: str) -> int:
-        """Passes over the calls that make one driver run last ~50 ms, so the timing is above the noise."""
-        run = self.runner.run(driver, b"", self.settings.verify.limits)
-        if not run.ok or run.cpu_s <= 0:
+    def _calibrate(self, module_source: str, name: str, calls: list[FunctionCall]) -> int:
+        """Passes over the calls that make them take ~50 ms of a driver run, so the calls, not the driver's
+        fixed cost (loading the module), dominate the timing. One pass's cost is the difference between a
+        driver making 11 passes and one making 1."""
+        limits = self.settings.verify.limits
+        one = self.runner.run(driver_program(module_source, name, calls, 1), b"", limits)
+        eleven = self.runner.run(driver_program(module_source, name, calls, 11), b"", limits)
+        if not (one.ok and eleven.ok):
             return 1
-        return max(1, min(1000, int(0.05 / run.cpu_s)))
+        per_pass = max((eleven.cpu_s - one.cpu_s) / 10, 1e-6)
+        return max(1, min(10_000, int(0.05 / per_pass)))
 
     def close(self) -> None:
         if self._own_runner:
