@@ -164,3 +164,13 @@ def test_every_rule_survives_unusual_code():
     for rule in ALL_RULES:
         rule.find(ast.parse(code), Source(code))
     ast.parse(rewrite(code).code)
+
+
+def test_byte_order_mark_and_form_feed():
+    bom = "\ufeffn = int(eval(input()))\nprint(n)\n"
+    assert rewrite(bom, EVAL_INPUT).code == "\ufeffn = int(input())\nprint(n)\n"
+    assert find_all(bom, EVAL_INPUT)[0].start == (1, 8)
+    feed = "x = 1\n\x0cfor i in range(3):\n    x += i\nprint(x)\n"
+    wrapped = rewrite(feed, select={"PERF106"}).code
+    assert wrapped == "def main():\n    x = 1\n\x0c    for i in range(3):\n        x += i\n    print(x)\nmain()\n"
+    assert run_program(wrapped) == run_program(feed) == "4\n"

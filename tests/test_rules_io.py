@@ -183,6 +183,7 @@ def test_print_in_loop_converts_an_inner_loop_when_the_outer_one_exits():
     [
         "for i in range(3):\n    print(i)\n    if i == 1:\n        exit()\n",  # stops before the final print
         "for i in range(3):\n    print(i, end=' ')\n",  # a different line end
+        "while True:\n    print(int(input()))\n",  # ends only with EOFError, after printing
         "import sys\nfor i in range(3):\n    print(i)\nsys.stdout.write('x')\n",  # other writes to stdout
         "try:\n    for i in range(3):\n        print(10 // (1 - i))\nexcept ZeroDivisionError:\n    print('caught')\n",
         "def show(x):\n    print(x)\nfor i in range(3):\n    print(i)\n    show(i)\n",  # a function that prints

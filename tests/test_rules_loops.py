@@ -78,6 +78,7 @@ def test_manual_sum():
         "def f(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t\n",  # element type unknown
         "xs = [1, 2]\nt = 0\nfor x in xs:\n    t += x\nprint(x)\n",  # the loop variable is used after
         "xs = [1, 2]\nt = []\nfor x in xs:\n    t += x\n",  # list += extends
+        "sum = 0\nfor i in range(3):\n    sum += i\n",  # `sum` is not the builtin here
     ],
 )
 def test_manual_sum_precondition(code):
