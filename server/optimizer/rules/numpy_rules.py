@@ -202,14 +202,14 @@ class NumpyArrayAsList(Rule):
         return len(stores) == 1 and name not in bound_anywhere_except_names(source)
 
     def _constructor(self, source: Source, value: ast.AST, alias: str) -> _Array | None:
-        tolist = False
+        """What ``value`` builds, if it is a NumPy constructor call (``.tolist()`` of one is the same list)."""
         if (
             isinstance(value, ast.Call)
             and isinstance(value.func, ast.Attribute)
             and value.func.attr == "tolist"
             and not value.args
         ):
-            value, tolist = value.func.value, True
+            value = value.func.value
         scale = None
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
             # np.ones(n, dtype=int) * -1: a constant array times a number is a constant array.
@@ -264,7 +264,6 @@ class NumpyArrayAsList(Rule):
                 return None  # the product's type changes (bool * int is int, int * float is float)
             fill *= scale
         value_text = repr({"int": int, "float": float, "bool": bool}[dtype](fill))
-        del tolist  # the list is what ``.tolist()`` returned anyway
         return _Array(dims, dtype, value_text, None)
 
     def _dtype(self, node: ast.AST | None, alias: str) -> str | None:

@@ -1,0 +1,92 @@
+"""Stdin inputs to verify a whole program on: files the user configured, and sample inputs beside the script.
+
+Sources, in order: the ``verification.inputFiles`` globs (relative to the workspace root, then to the
+script's folder), then, with ``verification.siblingInputs``, ``input*.txt``, ``*.in`` and
+``tests/input*.txt`` next to the script (the layout of the benchmark suites). A program that never reads
+stdin is verified on empty input. The optimizer itself never sees paths: it gets bytes and labels.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_INPUTS = 40
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+SIBLING_PATTERNS = ("input*.txt", "*.in", "tests/input*.txt", "tests/*.in")
+
+
+@dataclass(frozen=True)
+class ProgramInputs:
+    stdin: tuple[bytes, ...]
+    sources: tuple[str, ...]
+    reads_stdin: bool
+
+    @property
+    def empty(self) -> bool:
+        return not self.stdin
+
+
+def reads_stdin(tree: ast.Module | None, text: str) -> bool:
+    """Whether the program reads standard input (``input()``, ``sys.stdin``, ``open(0)``, ``fileinput``)."""
+    if tree is None:
+        return bool(re.search(r"\binput\s*\(|\bstdin\b|open\(\s*0\b|fileinput", text))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "input":
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in ("stdin", "__stdin__"):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open" and (
+                node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == 0):
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
+            if "fileinput" in names:
+                return True
+    return False
+
+
+def _natural(path: Path) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(path)))
+
+
+def find_input_files(script: Path | None, globs: tuple[str, ...], siblings: bool,
+                     workspace_root: Path | None) -> list[tuple[Path, str]]:
+    """Input files and their labels (``input file`` / ``sibling input``), without duplicates."""
+    found: dict[Path, str] = {}
+    for pattern in globs:
+        expanded = Path(pattern).expanduser()
+        if expanded.is_absolute():
+            anchor, relative = Path(expanded.anchor), str(expanded.relative_to(expanded.anchor))
+            matches = sorted(anchor.glob(relative), key=_natural)
+        else:
+            bases = [b for b in (workspace_root, script.parent if script else None) if b is not None]
+            matches = [m for base in bases for m in sorted(base.glob(pattern), key=_natural)]
+        for match in matches:
+            if match.is_file():
+                found.setdefault(match.resolve(), "input file")
+    if siblings and script is not None:
+        for pattern in SIBLING_PATTERNS:
+            for match in sorted(script.parent.glob(pattern), key=_natural):
+                if match.is_file() and match.resolve() != script.resolve():
+                    found.setdefault(match.resolve(), "sibling input")
+    return list(found.items())[:MAX_INPUTS]
+
+
+def program_inputs(script: Path | None, tree: ast.Module | None, text: str, globs: tuple[str, ...],
+                   siblings: bool, workspace_root: Path | None) -> ProgramInputs:
+    """The inputs to verify ``text`` on; empty when it reads stdin and no input file was found."""
+    if not reads_stdin(tree, text):
+        return ProgramInputs((b"",), ("empty stdin",), reads_stdin=False)
+    stdin, sources = [], []
+    for path, label in find_input_files(script, globs, siblings, workspace_root):
+        try:
+            if path.stat().st_size > MAX_INPUT_BYTES:
+                continue
+            stdin.append(path.read_bytes())
+        except OSError:
+            continue
+        sources.append(label)
+    return ProgramInputs(tuple(stdin), tuple(sources), reads_stdin=True)

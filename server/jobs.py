@@ -1,0 +1,254 @@
+"""Optimisation jobs: one killable worker process per "Optimize for speed", running the optimizer.
+
+The job process (spawned, stdout pointed at stderr) builds an ``Optimizer`` with its own sandbox runner
+and a generator that takes the rules' candidates locally and the LLM's from the model host, then verifies
+them. The server waits for its answer without blocking the event loop; cancelling the wait (``$/cancelRequest``,
+a progress cancel, the time budget, shutdown) kills the job's whole process tree, the sandbox's zygotes and
+whatever they were running included. Jobs run one at a time: two at once would time each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Literal
+
+from server.model_host import HostAddress
+from server.processes import kill_tree
+
+log = logging.getLogger(__name__)
+_SPAWN = multiprocessing.get_context("spawn")
+
+JobKind = Literal["function", "program"]
+NO_INPUTS = {
+    "function": "no verification inputs: add a doctest, a call with literal arguments, or type hints",
+    "program": "no verification inputs: set verification.inputFiles or put input*.txt beside the script",
+}
+OutcomeStatus = Literal["faster", "not_faster", "unverified", "no_candidates", "failed", "timeout"]
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    kind: JobKind
+    source: str  # the whole module, as of the document version the job started from
+    name: str | None = None  # the function, for kind "function"
+    stdin: tuple[bytes, ...] = ()  # the program's verification inputs, for kind "program"
+    stdin_sources: tuple[str, ...] = ()
+    engines: tuple[str, ...] = ("rules",)
+    top_k: int = 2
+    time_budget_s: float = 120.0
+    host: HostAddress | None = None
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job found, in the terms the code action shows."""
+
+    status: OutcomeStatus
+    reason: str = ""
+    code: str | None = None  # the faster module, only when status == "faster"
+    speedup: float | None = None
+    inputs_used: int = 0
+    input_sources: dict[str, int] = field(default_factory=dict)
+    engine: str | None = None
+    rules: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def improved(self) -> bool:
+        return self.status == "faster" and self.code is not None
+
+
+def title(outcome: JobOutcome) -> str:
+    """The code action's title, e.g. "Optimize for speed: 2.4x faster (verified on 37 inputs: doctest 2, ...)"."""
+    if outcome.status == "faster":
+        sources = ", ".join(f"{k} {v}" for k, v in outcome.input_sources.items())
+        inputs = f"{outcome.inputs_used} input{'s' if outcome.inputs_used != 1 else ''}"
+        evidence = f"{inputs}: {sources}" if sources else inputs
+        return f"Optimize for speed: {outcome.speedup:.1f}x faster (verified on {evidence})"
+    if outcome.status == "unverified":
+        return f"Optimize for speed: unverified, no edit offered ({outcome.reason})"
+    return f"Optimize for speed: no verified speedup ({outcome.reason})"
+
+
+def outcome_of(result, kind: JobKind, seconds: float) -> JobOutcome:
+    """A ``JobOutcome`` from the optimizer's ``OptimizationResult``."""
+    notes = tuple(result.notes)
+    verdict, best = result.verdict, result.best
+    if result.improved:
+        return JobOutcome("faster", "", result.code, verdict.speedup, verdict.inputs_used,
+                          dict(verdict.input_sources), best.engine, tuple(best.rules), notes, seconds)
+    if not result.tried:
+        reason = "no candidate rewrite was found"
+        if notes:
+            reason += f"; {notes[0]}"
+        return JobOutcome("no_candidates", reason, notes=notes, seconds=seconds)
+    if verdict is not None and verdict.status == "unverified":
+        reason = verdict.reason or "no verification inputs"
+        if reason.startswith("no verification inputs"):
+            reason = NO_INPUTS[kind]
+        return JobOutcome("unverified", reason, notes=notes, seconds=seconds)
+    counts: dict[str, int] = {}
+    for _, v in result.tried:
+        counts[v.status.replace("_", " ")] = counts.get(v.status.replace("_", " "), 0) + 1
+    tried = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return JobOutcome("not_faster", f"{len(result.tried)} candidate{'s' if len(result.tried) != 1 else ''} tried: "
+                      f"{tried}", notes=notes, seconds=seconds)
+
+
+class _JobGenerator:
+    """The optimizer's generator inside a job: rules here, the LLM's candidates from the model host."""
+
+    def __init__(self, request: JobRequest, progress: Callable[[str], None]) -> None:
+        self.request = request
+        self.progress = progress
+
+    def candidates(self, code: str):
+        from server.optimizer.generate import CandidateGenerator, GeneratorSettings
+
+        self.progress("generating candidates")
+        found, notes = [], []
+        for engine in self.request.engines:
+            remote = None
+            if engine != "rules":
+                remote = self._remote(code, engine, notes)
+            if remote is None:
+                if engine not in ("rules", "all"):
+                    continue
+                remote = CandidateGenerator(GeneratorSettings(engine="rules")).candidates(code)
+            found.extend(remote[0])
+            notes.extend(remote[1])
+        seen, distinct = {code.strip()}, []
+        for candidate in found:
+            if candidate.code.strip() not in seen:
+                seen.add(candidate.code.strip())
+                distinct.append(candidate)
+        self.progress(f"verifying {len(distinct)} candidate{'s' if len(distinct) != 1 else ''}")
+        return distinct, notes
+
+    def _remote(self, code: str, engine: str, notes: list[str]):
+        if self.request.host is None:
+            notes.append("the model host is not running: rules only")
+            return None
+        budget = max(5.0, min(60.0, self.request.time_budget_s / 3))
+        try:
+            with self.request.host.connect() as conn:
+                conn.send({"op": "candidates", "code": code, "engine": engine, "top_k": self.request.top_k,
+                           "time_budget_s": budget})
+                answer = conn.recv()
+        except (OSError, EOFError) as exc:
+            notes.append(f"the model host is unavailable ({exc}): rules only")
+            return None
+        if "error" in answer:
+            notes.append(f"the model host failed: {answer['error']}")
+            return None
+        return answer["candidates"], answer["notes"]
+
+
+def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: None) -> JobOutcome:
+    """Run one optimisation to the end in this process (the job process calls this)."""
+    from bench.sandbox import SandboxLimits
+    from server.optimizer.functions import FunctionNotFoundError
+    from server.optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
+    from server.optimizer.verify import VerificationInputs, VerifySettings
+
+    started = time.perf_counter()
+    limits = SandboxLimits(timeout_s=max(1.0, min(10.0, request.time_budget_s / 4)))
+    settings = OptimizerSettings(verify=VerifySettings(limits=limits))
+    try:
+        with Optimizer(settings, generator=_JobGenerator(request, progress)) as optimizer:
+            if request.kind == "function":
+                assert request.name is not None
+                result = optimizer.optimize_function(request.source, request.name)
+            else:
+                inputs = VerificationInputs(request.stdin, request.stdin_sources)
+                result = optimizer.optimize_program(request.source, inputs)
+    except (UnparsableCodeError, FunctionNotFoundError) as exc:
+        return JobOutcome("failed", str(exc).strip("'\""), seconds=time.perf_counter() - started)
+    return outcome_of(result, request.kind, time.perf_counter() - started)
+
+
+def _job_main(request: JobRequest, conn: Connection, log_level: int) -> None:
+    """Entry point of a job process."""
+    from server.processes import detach_from_lsp_stream, die_with_parent
+
+    detach_from_lsp_stream()
+    die_with_parent()
+    logging.basicConfig(level=log_level, format="pyperf job: %(levelname)s %(message)s")
+    try:
+        outcome = run_job(request, lambda message: conn.send(("progress", message)))
+    except Exception as exc:
+        logging.exception("the optimisation job failed")
+        outcome = JobOutcome("failed", f"{type(exc).__name__}: {exc}")
+    conn.send(("done", outcome))
+
+
+class JobRunner:
+    """Starts job processes one at a time and kills them (and their sandboxes) when asked to stop."""
+
+    def __init__(self) -> None:
+        self._turn = asyncio.Lock()
+        self._live: set[int] = set()
+
+    async def run(self, request: JobRequest, on_progress: Callable[[str], None] = lambda _: None) -> JobOutcome:
+        """The job's outcome; ``asyncio.CancelledError`` in the caller kills the job."""
+        if self._turn.locked():
+            on_progress("waiting for the optimisation already running")
+        async with self._turn:
+            return await self._run(request, on_progress)
+
+    async def _run(self, request: JobRequest, on_progress: Callable[[str], None]) -> JobOutcome:
+        loop = asyncio.get_running_loop()
+        receiver, sender = _SPAWN.Pipe(duplex=False)
+        process = _SPAWN.Process(target=_job_main, args=(request, sender, logging.getLogger().level),
+                                 name="pyperf-job", daemon=False)
+        started = time.perf_counter()
+        await loop.run_in_executor(None, process.start)
+        sender.close()
+        assert process.pid is not None
+        self._live.add(process.pid)
+        messages: asyncio.Queue = asyncio.Queue()
+
+        def readable() -> None:
+            try:
+                messages.put_nowait(receiver.recv())
+            except (EOFError, OSError):
+                loop.remove_reader(receiver.fileno())
+                messages.put_nowait(("done", JobOutcome("failed", "the optimisation process died")))
+
+        loop.add_reader(receiver.fileno(), readable)
+        try:
+            deadline = started + request.time_budget_s
+            while True:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    return JobOutcome("timeout", f"stopped after {request.time_budget_s:g} s "
+                                      "(verification.timeBudgetSeconds)", seconds=time.perf_counter() - started)
+                try:
+                    kind, payload = await asyncio.wait_for(messages.get(), remaining)
+                except TimeoutError:
+                    continue
+                if kind == "progress":
+                    on_progress(payload)
+                else:
+                    return payload
+        finally:
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_reader(receiver.fileno())
+            receiver.close()
+            kill_tree(process.pid)
+            self._live.discard(process.pid)
+            await loop.run_in_executor(None, process.join, 5)
+
+    def kill_all(self) -> None:
+        """Kill every running job (server shutdown)."""
+        for pid in list(self._live):
+            kill_tree(pid)
+        self._live.clear()

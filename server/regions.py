@@ -1,0 +1,85 @@
+"""Which piece of a module "Optimize for speed" works on, for a cursor or a selection.
+
+- Inside a top-level function (its body, signature or decorators), or a selection within one: that
+  function, verified through its doctests, literal call sites and type hints (``optimize_function``).
+  A nested function or a selection inside a function optimises the enclosing top-level function.
+- Anywhere else (a top-level statement block, a class, a selection spanning several functions): the
+  whole program, verified on stdin inputs (``optimize_program``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Literal
+
+from server.positions import line_starts
+
+RegionKind = Literal["function", "program"]
+
+
+@dataclass(frozen=True)
+class Region:
+    kind: RegionKind
+    name: str | None  # the function's name; None for the program
+    start: int  # character offsets of the region in the module
+    end: int
+
+    @property
+    def label(self) -> str:
+        return f"function {self.name}" if self.kind == "function" else "program"
+
+
+class ParsedModule:
+    """A module's text, its tree (None when it does not parse) and the top-level definitions' spans."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.error: str | None = None
+        self.tree: ast.Module | None = None
+        try:
+            self.tree = ast.parse(text)
+        except SyntaxError as exc:
+            self.error = f"the file does not parse (line {exc.lineno}: {exc.msg})"
+        except (ValueError, MemoryError, RecursionError) as exc:  # null bytes, absurd nesting
+            self.error = f"the file cannot be parsed ({exc})"
+        self._line_starts = line_starts(text) if self.tree is not None else []
+        self.functions: list[tuple[str, int, int]] = []
+        if self.tree is not None:
+            for node in self.tree.body:
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                    self.functions.append((node.name, self._line_start(first),
+                                           self._line_start((node.end_lineno or node.lineno) + 1)))
+
+    def _line_start(self, lineno: int) -> int:
+        if lineno - 1 < len(self._line_starts):
+            return self._line_starts[lineno - 1]
+        return len(self.text)
+
+    def region_at(self, start: int, end: int) -> Region:
+        """The region "Optimize for speed" works on for the selection [start, end) (a cursor: start == end)."""
+        if self.tree is not None:
+            for name, first, last in self.functions:
+                # A selection ending exactly at the start of the next line still lies within the function.
+                if first <= start < last and end <= last:
+                    return Region("function", name, first, last)
+        return self.program()
+
+    def hover_span(self, offset: int) -> tuple[int, int] | None:
+        """The code a hover looks up: the top-level function or statement at ``offset``; None elsewhere."""
+        if self.tree is None:
+            return None
+        for _, first, last in self.functions:
+            if first <= offset < last:
+                return first, last
+        for node in self.tree.body:
+            first = self._line_start(node.lineno)
+            last = self._line_start((node.end_lineno or node.lineno) + 1)
+            if first <= offset < last:
+                return first, last
+        return None
+
+    def program(self) -> Region:
+        return Region("program", None, 0, len(self.text))
+
