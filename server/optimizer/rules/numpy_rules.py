@@ -319,11 +319,18 @@ class NumpyArrayAsList(Rule):
         scope = scope_of(source, binding)
         kinds = Kinds(source, scope)
         edits: list[TextEdit] = []
+        handled: set[int] = set()
         for use in ast.walk(source.tree):
             if not (isinstance(use, ast.Name) and use.id == name and isinstance(use.ctx, ast.Load)):
                 continue
             parent = source.parent(use)
-            if id(use) in operand_ids:
+            if id(use) in operand_ids or id(use) in handled:
+                continue
+            reduction = _reduction(source, use, array, kinds)
+            if reduction is not None:
+                ids, edit = reduction
+                handled |= ids
+                edits.append(edit)
                 continue
             if isinstance(parent, ast.Subscript) and parent.value is use:
                 element = self._element(source, parent, array, kinds, edits)
@@ -450,6 +457,56 @@ def _comprehension(source: Source, expr: ast.AST, operands: list[ast.Name]) -> s
     if len(names) == 1:
         return f"[{text} for {variables[names[0]]} in {names[0]}]"
     return f"[{text} for {', '.join(variables[n] for n in names)} in zip({', '.join(names)}, strict=True)]"
+
+
+REDUCTIONS = ("sum", "max", "min")
+
+
+def _reduction(source: Source, use: ast.Name, array: _Array, kinds: Kinds) -> tuple[set[int], TextEdit] | None:
+    """``a.sum()``/``a.max()``/``a.min()``, or of a mask ``a[a > c]``, on a 1-D array → the builtin.
+
+    Sums only for integer arrays: NumPy adds floats pairwise, in a different order than ``sum``.
+    Returns the ``Name`` nodes the pattern covers and the edit.
+    """
+    if len(array.dims) != 1 or array.dtype not in ("int", "float"):
+        return None
+    node: ast.AST = use
+    ids = {id(use)}
+    condition = None
+    parent = source.parent(node)
+    if isinstance(parent, ast.Subscript) and parent.value is use and isinstance(parent.ctx, ast.Load):
+        mask = parent.slice
+        if not (
+            isinstance(mask, ast.Compare)
+            and len(mask.ops) == 1
+            and isinstance(mask.left, ast.Name)
+            and mask.left.id == use.id
+            and not isinstance(mask.ops[0], ast.In | ast.NotIn | ast.Is | ast.IsNot)
+            and kinds.of(mask.comparators[0]) in ("int", "float")
+        ):
+            return None
+        condition = mask
+        ids.add(id(mask.left))
+        node, parent = parent, source.parent(parent)
+    method = source.parent(parent) if isinstance(parent, ast.Attribute) else None
+    if not (
+        isinstance(parent, ast.Attribute)
+        and parent.value is node
+        and parent.attr in REDUCTIONS
+        and isinstance(method, ast.Call)
+        and method.func is parent
+        and not method.args
+        and not method.keywords
+        and is_builtin(source, parent.attr)
+        and (parent.attr != "sum" or array.dtype == "int")
+    ):
+        return None
+    if condition is None:
+        return ids, replace(source, method, f"{parent.attr}({use.id})")
+    taken = {n.id for n in ast.walk(condition) if isinstance(n, ast.Name)}
+    variable = next(v for v in ("value", "v", "element", "item", "x_") if v not in taken)
+    test = f"{variable} {source.segment(condition)[len(use.id) :].strip()}"
+    return ids, replace(source, method, f"{parent.attr}({variable} for {variable} in {use.id} if {test})")
 
 
 def _may_be_float(value: ast.AST) -> bool:
