@@ -211,7 +211,7 @@ def _optimize_suite(rows: list[EvalRow], args: argparse.Namespace, progress: boo
 
     generation = {}
     with _optimizer(args) as optimizer:
-        for row, record in zip(rows, generate_rows(rows, optimizer, progress), strict=True):
+        for row, record in zip(rows, generate_rows(rows, optimizer, progress, which="largest"), strict=True):
             row.candidates = [("optimizer", record[Columns.generated])]
             generation[row.problem_id] = record["generation"]
     return generation
@@ -222,7 +222,7 @@ def _protocol(kind: str, engine: str = "none") -> str:
         return "embedded suite: each reference (fast.py) against its slow version on the suite's tests"
     if kind == "suite":
         return (f"embedded suite: the optimizer (engine {engine}) and the reference (fast.py) against the slow "
-                f"version; the optimizer verified on the first test's input only, evaluation runs every test")
+                f"version; the optimizer verified on the largest test's input only, evaluation runs every test")
     return "every program run on every test of its problem; correct = all outputs match the expected files"
 
 
