@@ -2,18 +2,8 @@
 
 import pytest
 
-from server.optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from server.optimizer.rules.testing import run_program
-
-
-def edits_of(code: str, rule: str) -> list:
-    return [f for f in find_all(code, [RULES_BY_CODE[rule]]) if f.edits]
-
-
-def check(rule: str, slow: str, fast: str, stdin: str, expected: str, starts: list[int]) -> None:
-    assert [f.start[0] for f in find_all(slow, [RULES_BY_CODE[rule]]) if f.edits] == starts
-    assert rewrite(slow, select={rule}).code == fast
-    assert run_program(fast, stdin) == run_program(slow, stdin) == expected
+from server.optimizer.rules import rewrite
+from server.optimizer.rules.testing import check, edits_of, run_program
 
 
 def test_sorted_in_loop():

@@ -3,12 +3,7 @@
 import pytest
 
 from server.optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from server.optimizer.rules.testing import run_program
-
-
-def edits_of(code: str, rule: str) -> list:
-    return [f for f in find_all(code, [RULES_BY_CODE[rule]]) if f.edits]
-
+from server.optimizer.rules.testing import edits_of, run_program
 
 UNUSED_SLOW = """import math, sys
 import numpy as np

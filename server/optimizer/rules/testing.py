@@ -22,3 +22,19 @@ def run_program(code: str, stdin: str = "") -> str:
     finally:
         sys.stdin = saved
     return out.getvalue()
+
+
+def edits_of(code: str, rule: str) -> list:
+    """The findings of one rule on ``code`` that carry an edit."""
+    from server.optimizer.rules import RULES_BY_CODE, find_all
+
+    return [f for f in find_all(code, [RULES_BY_CODE[rule]]) if f.edits]
+
+
+def check(rule: str, slow: str, fast: str, stdin: str, expected: str, starts: list[int]) -> None:
+    """The rule fires on the given lines, rewrites ``slow`` into exactly ``fast``, and both print ``expected``."""
+    from server.optimizer.rules import rewrite
+
+    assert [f.start[0] for f in edits_of(slow, rule)] == starts
+    assert rewrite(slow, select={rule}).code == fast
+    assert run_program(fast, stdin) == run_program(slow, stdin) == expected
