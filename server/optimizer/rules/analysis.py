@@ -282,6 +282,13 @@ def block_of(source: Source, stmt: ast.stmt) -> tuple[list[ast.stmt], int] | Non
     return None
 
 
+def simple_assignment(stmt: ast.stmt | None) -> tuple[str, ast.expr] | None:
+    """``(name, value)`` when ``stmt`` is ``name = value`` with one plain-name target, else None."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id, stmt.value
+    return None
+
+
 def previous_statement(source: Source, stmt: ast.stmt) -> ast.stmt | None:
     found = block_of(source, stmt)
     if found is None or found[1] == 0:

@@ -15,6 +15,7 @@ from server.optimizer.rules.analysis import (
     names_in,
     previous_statement,
     scope_of,
+    simple_assignment,
     stored_names,
     walk_scope,
 )
@@ -148,17 +149,15 @@ class AppendToComprehension(_LoopRule):
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         init = previous_statement(source, loop)
+        assigned = simple_assignment(init)
+        if assigned is None:
+            return None
+        name, value = assigned
         if not (
-            isinstance(init, ast.Assign)
-            and len(init.targets) == 1
-            and isinstance(init.targets[0], ast.Name)
-            and (
-                (isinstance(init.value, ast.List) and not init.value.elts)
-                or (is_call_to(init.value, source, "list") and not init.value.args)
-            )
+            (isinstance(value, ast.List) and not value.elts)
+            or (is_call_to(value, source, "list") and not value.args)
         ):
             return None
-        name = init.targets[0].id
         clauses: list[str] = []
         bound: set[str] = set()
         node: ast.stmt = loop
@@ -498,17 +497,15 @@ class CounterLoop(_LoopRule):
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         init = previous_statement(source, loop)
+        assigned = simple_assignment(init)
+        if assigned is None:
+            return None
+        d, value = assigned
         if not (
-            isinstance(init, ast.Assign)
-            and len(init.targets) == 1
-            and isinstance(init.targets[0], ast.Name)
-            and (
-                (isinstance(init.value, ast.Dict) and not init.value.keys)
-                or (is_call_to(init.value, source, "dict") and not init.value.args and not init.value.keywords)
-            )
+            (isinstance(value, ast.Dict) and not value.keys)
+            or (is_call_to(value, source, "dict") and not value.args and not value.keywords)
         ):
             return None
-        d = init.targets[0].id
         if loop.orelse or len(loop.body) != 1 or not _plain_target(loop.target):
             return None
         key = _counted_key(loop.body[0], d)
@@ -618,15 +615,10 @@ class AccumulateLoop(_LoopRule):
         init = previous_statement(source, loop)
         if simple is None or simple.condition is not None or not isinstance(simple.target, ast.Name):
             return None
-        if not (
-            isinstance(init, ast.Assign)
-            and len(init.targets) == 1
-            and isinstance(init.targets[0], ast.Name)
-            and isinstance(init.value, ast.List)
-            and len(init.value.elts) == 1
-        ):
+        assigned = simple_assignment(init)
+        if assigned is None or not (isinstance(assigned[1], ast.List) and len(assigned[1].elts) == 1):
             return None
-        acc, x = init.targets[0].id, simple.target.id
+        acc, x = assigned[0], simple.target.id
         call = simple.statement.value if isinstance(simple.statement, ast.Expr) else None
         if not (
             isinstance(call, ast.Call)
@@ -700,15 +692,10 @@ class StringConcatInLoop(Rule):
 
     def _check(self, source: Source, loop: ast.stmt) -> Finding | None:
         init = previous_statement(source, loop)
-        if not (
-            isinstance(init, ast.Assign)
-            and len(init.targets) == 1
-            and isinstance(init.targets[0], ast.Name)
-            and isinstance(init.value, ast.Constant)
-            and isinstance(init.value.value, str)
-        ):
+        assigned = simple_assignment(init)
+        if assigned is None or not (isinstance(assigned[1], ast.Constant) and isinstance(assigned[1].value, str)):
             return None
-        name = init.targets[0].id
+        name = assigned[0]
         scope = scope_of(source, loop)
         if isinstance(scope, ast.ClassDef) or any(isinstance(a, ast.Try | ast.TryStar) for a in source.ancestors(loop)):
             return None
