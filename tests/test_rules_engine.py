@@ -174,3 +174,30 @@ def test_byte_order_mark_and_form_feed():
     wrapped = rewrite(feed, select={"PERF106"}).code
     assert wrapped == "def main():\n    x = 1\n\x0c    for i in range(3):\n        x += i\n    print(x)\nmain()\n"
     assert run_program(wrapped) == run_program(feed) == "4\n"
+
+
+def test_subtree_index_walks_like_ast_walk():
+    from server.optimizer.rules.base import walk
+
+    source = Source("def f(xs):\n    for x in xs:\n        if x:\n            print([y for y in x])\n    return 1\n")
+    source.index  # noqa: B018
+    for node in ast.walk(source.tree):
+        assert {id(n) for n in walk(node)} == {id(n) for n in ast.walk(node)}
+        assert walk(node)[0] is node
+        if node is not source.tree:
+            assert any(child is node for child in ast.iter_child_nodes(source.parent(node)))
+
+
+def test_walk_of_a_node_outside_every_index_falls_back_to_a_full_walk():
+    from server.optimizer.rules.base import walk
+
+    Source("x = 1\n").index  # noqa: B018
+    foreign = ast.parse("a = b + c\n")
+    assert len(walk(foreign)) == len(list(ast.walk(foreign)))
+
+
+def test_index_survives_nesting_deeper_than_the_recursion_limit():
+    text = "x = " + " + ".join(["a"] * 1500) + "\n"  # deeper than the recursion limit; ast.parse stops near 3000
+    source = Source(text)
+    assert len(source.index.order) == len(list(ast.walk(source.tree)))
+    assert find_all(text) == find_all(text)

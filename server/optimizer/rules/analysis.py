@@ -8,10 +8,9 @@ rule depending on the answer does not fire.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from enum import Enum
 
-from server.optimizer.rules.base import BUILTIN_NAMES, Source
+from server.optimizer.rules.base import BUILTIN_NAMES, Source, child_nodes, memoized_walk, walk
 
 ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
 SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -146,9 +145,14 @@ def scope_of(source: Source, node: ast.AST) -> ScopeNode:
     return source.tree
 
 
-def walk_scope(scope: ast.AST) -> Iterator[ast.AST]:
+def walk_scope(scope: ast.AST) -> list[ast.AST]:
     """Nodes of ``scope`` itself: nested functions, lambdas and classes are not entered (their names are)."""
-    stack = list(ast.iter_child_nodes(scope))
+    return memoized_walk("scope", scope, _scope_nodes)
+
+
+def _scope_nodes(scope: ast.AST) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    stack = list(child_nodes(scope))
     if isinstance(scope, FUNCTIONS):
         # Defaults and decorators are evaluated in the enclosing scope.
         stack = list(scope.body) if isinstance(scope.body, list) else [scope.body]
@@ -156,7 +160,7 @@ def walk_scope(scope: ast.AST) -> Iterator[ast.AST]:
         stack = list(scope.body)
     while stack:
         node = stack.pop()
-        yield node
+        found.append(node)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             stack.extend(node.decorator_list)
             stack.extend(node.args.defaults)
@@ -167,13 +171,14 @@ def walk_scope(scope: ast.AST) -> Iterator[ast.AST]:
             stack.extend(node.decorator_list)
             stack.extend(node.bases)
         else:
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(child_nodes(node))
+    return found
 
 
 def names_in(node: ast.AST) -> set[str]:
     """Every name mentioned under ``node`` in any scope and any context (a conservative "is it used")."""
     found: set[str] = set()
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Name):
             found.add(sub.id)
         elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -192,7 +197,7 @@ def names_in(node: ast.AST) -> set[str]:
 def stored_names(node: ast.AST) -> set[str]:
     """Names (re)bound under ``node``: assignment targets, deletions, definitions, imports, handlers."""
     found: set[str] = set()
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store | ast.Del):
             found.add(sub.id)
         elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -206,7 +211,7 @@ def stored_names(node: ast.AST) -> set[str]:
 
 def uses_dynamic_scope(node: ast.AST) -> bool:
     """Whether code under ``node`` reads or writes namespaces by name (exec, globals(), locals(), vars())."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if (
             isinstance(sub, ast.Call)
             and isinstance(sub.func, ast.Name)
@@ -230,7 +235,7 @@ def bound_anywhere(source: Source) -> frozenset[str]:
     cached = getattr(source, "_bound_anywhere", None)
     if cached is None:
         found = stored_names(source.tree)
-        for sub in ast.walk(source.tree):
+        for sub in walk(source.tree):
             if isinstance(sub, ast.arg):
                 found.add(sub.arg)
             elif isinstance(sub, ast.Global | ast.Nonlocal):
@@ -242,10 +247,10 @@ def bound_anywhere(source: Source) -> frozenset[str]:
 
 def bound_elsewhere_than_import(source: Source) -> set[str]:
     """Names bound by assignments, parameters or definitions (not by imports)."""
-    found = {n.id for n in ast.walk(source.tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    found |= {n.arg for n in ast.walk(source.tree) if isinstance(n, ast.arg)}
+    found = {n.id for n in walk(source.tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    found |= {n.arg for n in walk(source.tree) if isinstance(n, ast.arg)}
     found |= {
-        n.name for n in ast.walk(source.tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        n.name for n in walk(source.tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     }
     return found
 
@@ -297,12 +302,12 @@ def previous_statement(source: Source, stmt: ast.stmt) -> ast.stmt | None:
 
 
 def contains(outer: ast.AST, inner: ast.AST) -> bool:
-    return any(sub is inner for sub in ast.walk(outer))
+    return any(sub is inner for sub in walk(outer))
 
 
 def is_local_name(scope: ast.AST, name: str) -> bool:
     """``name`` lives in ``scope``'s namespace and nothing nested declares it global or nonlocal."""
-    return not any(isinstance(sub, ast.Global | ast.Nonlocal) and name in sub.names for sub in ast.walk(scope))
+    return not any(isinstance(sub, ast.Global | ast.Nonlocal) and name in sub.names for sub in walk(scope))
 
 
 class Use(Enum):
@@ -606,7 +611,7 @@ class Kinds:
                 # A comprehension target: its own scope; the outer name is untouched.
                 continue
         if isinstance(self.scope, FUNCTIONS) and name in {
-            a.arg for a in ast.walk(self.scope.args) if isinstance(a, ast.arg)
+            a.arg for a in walk(self.scope.args) if isinstance(a, ast.arg)
         }:
             return None
         if not stores:
@@ -628,11 +633,7 @@ class Kinds:
         if isinstance(parent, ast.AnnAssign) and parent.value is not None:
             return self.of(parent.value)
         if isinstance(parent, ast.AugAssign):
-            return (
-                self.of(ast.BinOp(left=store, op=parent.op, right=parent.value))
-                if False
-                else self._augmented(parent, name)
-            )
+            return self._augmented(parent, name)
         if isinstance(parent, ast.For | ast.AsyncFor) and parent.target is store:
             return self.iter_element(parent.iter)
         if isinstance(parent, ast.comprehension) and parent.target is store:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from server.optimizer.rules.analysis import Kinds, is_builtin, is_call_to, scope_of
-from server.optimizer.rules.base import Finding, Rule, Source
+from server.optimizer.rules.base import Finding, Rule, Source, walk
 from server.optimizer.rules.edits import insert_at_top, module_import, replace
 
 SMALL_EXPONENT = 16  # below this, a ** b % m is as fast as pow(a, b, m) (the power stays small)
@@ -31,7 +31,7 @@ class PowMod(Rule):
         if not is_builtin(source, "pow"):
             return []
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (
                 isinstance(node, ast.BinOp)
                 and isinstance(node.op, ast.Mod)
@@ -86,7 +86,7 @@ class IntSqrt(Rule):
             if alias.name == "sqrt"
         }
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (is_call_to(node, source, "int") and len(node.args) == 1 and not node.keywords):
                 continue
             scope = scope_of(source, node)

@@ -14,6 +14,7 @@ import inspect
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
@@ -55,6 +56,93 @@ def parse(text: str) -> ast.Module:
         where = f"line {exc.lineno}: " if isinstance(exc, SyntaxError) and exc.lineno else ""
         reason = exc.msg if isinstance(exc, SyntaxError) else str(exc)
         raise SourceSyntaxError(f"cannot analyse code that does not parse: {where}{reason}") from exc
+
+
+class SubtreeIndex:
+    """One depth-first walk of a tree: every node's subtree as a slice of one list, and every node's parent.
+
+    Thirty rules each walking the whole tree (and many of its subtrees) was most of the time of a diagnostics
+    run; with the index a walk of any indexed node is a list slice. Nodes are keyed by ``id`` and checked by
+    identity, so a node of another tree (or a synthetic one) is never mistaken for an indexed one.
+    """
+
+    __slots__ = ("memo", "order", "parents", "spans")
+
+    def __init__(self, root: ast.AST) -> None:
+        self.order: list[ast.AST] = []
+        self.spans: dict[int, tuple[int, int]] = {}
+        self.parents: dict[ast.AST, ast.AST] = {}
+        # Per-node results of other walks (e.g. a scope's own nodes), keyed by (what, id(node)).
+        self.memo: dict[tuple[str, int], list[ast.AST]] = {}
+        starts: dict[int, int] = {}
+        # Iterative: a left-deep expression (a + a + ... + a) nests thousands of levels.
+        stack: list[tuple[ast.AST, bool]] = [(root, True)]
+        while stack:
+            node, entering = stack.pop()
+            if not entering:
+                self.spans[id(node)] = (starts[id(node)], len(self.order))
+                continue
+            starts[id(node)] = len(self.order)
+            self.order.append(node)
+            stack.append((node, False))
+            children = child_nodes(node)
+            for child in reversed(children):
+                self.parents[child] = node
+                stack.append((child, True))
+
+    def contains(self, node: ast.AST) -> bool:
+        span = self.spans.get(id(node))
+        return span is not None and self.order[span[0]] is node
+
+    def subtree(self, node: ast.AST) -> list[ast.AST] | None:
+        if not self.contains(node):
+            return None
+        start, end = self.spans[id(node)]
+        return self.order[start:end]
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` as a list, without its generator overhead."""
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast.AST))
+    return children
+
+
+# The indexes of the sources analysed last (a few: the LSP's rules thread and a rewrite can overlap). Replaced
+# as a whole, never mutated, so a reader in another thread always sees a consistent tuple.
+_RECENT_INDEXES: tuple[SubtreeIndex, ...] = ()
+_RECENT_LIMIT = 4
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """``node`` and every node under it (depth-first, ``node`` first); a slice when its tree is indexed."""
+    for index in _RECENT_INDEXES:
+        found = index.subtree(node)
+        if found is not None:
+            return found
+    return list(ast.walk(node))
+
+
+def memoized_walk(what: str, node: ast.AST, compute: Callable[[ast.AST], list[ast.AST]]) -> list[ast.AST]:
+    """``compute(node)``, computed once per indexed node (a scope's own nodes, say); uncached otherwise."""
+    for index in _RECENT_INDEXES:
+        if index.contains(node):
+            key = (what, id(node))
+            found = index.memo.get(key)
+            if found is None:
+                found = index.memo[key] = compute(node)
+            return found
+    return compute(node)
+
+
+def walk_all(nodes: list[ast.AST]) -> list[ast.AST]:
+    """Every node under each of ``nodes`` (a statement list, say), themselves included."""
+    return [sub for node in nodes for sub in walk(node)]
 
 
 class Source:
@@ -201,7 +289,7 @@ class Source:
     def name_ids(self) -> frozenset[str]:
         """Every variable name the module reads, writes or defines: names, parameters, imports, definitions."""
         found: set[str] = set()
-        for node in ast.walk(self.tree):
+        for node in self.index.order:
             if isinstance(node, ast.Name):
                 found.add(node.id)
             elif isinstance(node, ast.arg):
@@ -223,7 +311,7 @@ class Source:
     @cached_property
     def identifiers(self) -> frozenset[str]:
         """Every identifier the module mentions: the variable names and the attribute names."""
-        return self.name_ids | {node.attr for node in ast.walk(self.tree) if isinstance(node, ast.Attribute)}
+        return self.name_ids | {node.attr for node in self.index.order if isinstance(node, ast.Attribute)}
 
     def fresh_name(self, base: str) -> str:
         """A name not used anywhere in the module, nor a builtin, nor handed out before for this source."""
@@ -235,12 +323,16 @@ class Source:
         return candidate
 
     @cached_property
+    def index(self) -> SubtreeIndex:
+        """The tree's subtree index, made visible to ``walk`` (computed on first use)."""
+        global _RECENT_INDEXES
+        index = SubtreeIndex(self.tree)
+        _RECENT_INDEXES = (index, *_RECENT_INDEXES[: _RECENT_LIMIT - 1])
+        return index
+
+    @property
     def parents(self) -> dict[ast.AST, ast.AST]:
-        found: dict[ast.AST, ast.AST] = {}
-        for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
-                found[child] = node
-        return found
+        return self.index.parents
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         return self.parents.get(node)

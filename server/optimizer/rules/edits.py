@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from server.optimizer.rules.analysis import block_of, bound_anywhere
-from server.optimizer.rules.base import Source, TextEdit
+from server.optimizer.rules.base import Source, TextEdit, walk
 
 
 def replace(source: Source, node: ast.AST, text: str) -> TextEdit:
@@ -123,7 +123,7 @@ def imported_name(source: Source, module: str, name: str, before: int | None = N
 
 def _bound_once(source: Source, name: str) -> bool:
     count = 0
-    for node in ast.walk(source.tree):
+    for node in walk(source.tree):
         if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
             return False
         if isinstance(node, ast.alias) and (node.asname or node.name).split(".")[0] == name:

@@ -27,6 +27,7 @@ def find_all(source: str, rules: Sequence[Rule] | None = None) -> list[Finding]:
     from server.optimizer.rules import ALL_RULES
 
     parsed = Source(source)
+    parsed.index  # noqa: B018 -- one walk of the tree, shared by every rule (see SubtreeIndex)
     found: list[Finding] = []
     for rule in ALL_RULES if rules is None else rules:
         found.extend(_run_rule(rule, parsed))
@@ -109,6 +110,7 @@ def rewrite(source: str, rules: Sequence[Rule] | None = None, select: Collection
 
 def _findings_by_rule(code: str, rules: Sequence[Rule]) -> list[Finding]:
     parsed = Source(code)
+    parsed.index  # noqa: B018 -- one walk of the tree, shared by every rule
     found: list[Finding] = []
     for rule in rules:
         found.extend(sorted(_run_rule(rule, parsed), key=lambda f: (f.start, f.end)))

@@ -14,7 +14,7 @@ from server.optimizer.rules.analysis import (
     scope_of,
     stored_names,
 )
-from server.optimizer.rules.base import Finding, Rule, Source
+from server.optimizer.rules.base import Finding, Rule, Source, walk
 from server.optimizer.rules.edits import insert_before, module_import, replace
 from server.optimizer.rules.structures import private_to_scope, scope_names
 
@@ -37,7 +37,7 @@ def _loops_around(source: Source, node: ast.AST) -> list[ast.stmt]:
 
 def _unchanged_in(source: Source, loop: ast.stmt, names: set[str]) -> bool:
     """None of ``names`` is rebound, mutated or handed to unknown code anywhere in ``loop``."""
-    for node in ast.walk(loop):
+    for node in walk(loop):
         if isinstance(node, ast.Name) and node.id in names and classify_use(source, node) is not Use.READ:
             return False
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef) and names & names_in(
@@ -73,7 +73,7 @@ class SortedInLoop(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (is_call_to(node, source, "sorted") and len(node.args) == 1 and isinstance(node.args[0], ast.Name)):
                 continue
             found = self._check(source, node)
@@ -85,9 +85,9 @@ class SortedInLoop(Rule):
         name = call.args[0].id
         names = {name}
         for keyword in call.keywords:
-            if keyword.arg not in ("key", "reverse") or any(isinstance(n, ast.Call) for n in ast.walk(keyword.value)):
+            if keyword.arg not in ("key", "reverse") or any(isinstance(n, ast.Call) for n in walk(keyword.value)):
                 return None
-            names |= {n.id for n in ast.walk(keyword.value) if isinstance(n, ast.Name)}
+            names |= {n.id for n in walk(keyword.value) if isinstance(n, ast.Name)}
         scope = scope_of(source, call)
         if isinstance(scope, ast.ClassDef) or not private_to_scope(source, scope, name):
             return None
@@ -174,7 +174,7 @@ class RegexInLoop(Rule):
         if re_name is None:
             return []
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -222,7 +222,7 @@ class RegexInLoop(Rule):
             isinstance(n, ast.BinOp | ast.BitOr | ast.Load | ast.Constant)
             or (isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == re_name)
             or (isinstance(n, ast.Name) and n.id == re_name)
-            for n in ast.walk(node)
+            for n in walk(node)
         )
 
 
@@ -244,12 +244,12 @@ class WhileLenHoist(Rule):
         if not is_builtin(source, "len"):
             return []
         findings = []
-        for loop in ast.walk(tree):
+        for loop in walk(tree):
             if not isinstance(loop, ast.While):
                 continue
             calls = [
                 n
-                for n in ast.walk(loop.test)
+                for n in walk(loop.test)
                 if is_call_to(n, source, "len")
                 and len(n.args) == 1
                 and isinstance(n.args[0], ast.Name)

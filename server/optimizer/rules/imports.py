@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from server.optimizer.rules.analysis import uses_dynamic_scope
-from server.optimizer.rules.base import Finding, Rule, Source, TextEdit
+from server.optimizer.rules.base import Finding, Rule, Source, TextEdit, walk
 from server.optimizer.rules.edits import delete_statement, replace
 
 # Packages whose import has no effect a program can observe besides binding the name. An import of
@@ -114,14 +114,14 @@ def _import_text(stmt: ast.Import | ast.ImportFrom, aliases: list[ast.alias]) ->
 def _names_read(source: Source) -> dict[str, int]:
     """How often each name is read (loaded) anywhere in the module, plus names listed in ``__all__``."""
     counts: dict[str, int] = {}
-    for node in ast.walk(source.tree):
+    for node in walk(source.tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load | ast.Del):
             counts[node.id] = counts.get(node.id, 0) + 1
         elif isinstance(node, ast.Global | ast.Nonlocal):
             for name in node.names:
                 counts[name] = counts.get(name, 0) + 1
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            for sub in ast.walk(node.value):
+            for sub in walk(node.value):
                 if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
                     counts[sub.value] = counts.get(sub.value, 0) + 1
     return counts
@@ -129,7 +129,7 @@ def _names_read(source: Source) -> dict[str, int]:
 
 def _binding_count(source: Source) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for node in ast.walk(source.tree):
+    for node in walk(source.tree):
         if isinstance(node, ast.alias):
             name = _binding(node)
             counts[name] = counts.get(name, 0) + 1
@@ -157,7 +157,7 @@ class UnusedImport(Rule):
         reads = _names_read(source)
         bindings = _binding_count(source)
         findings = []
-        for stmt in ast.walk(tree):
+        for stmt in walk(tree):
             if not isinstance(stmt, ast.Import | ast.ImportFrom):
                 continue
             if isinstance(stmt, ast.ImportFrom) and (stmt.module == "__future__" or stmt.level > 0):
@@ -187,7 +187,7 @@ class UnusedImport(Rule):
 
 def _evaluates_strings(tree: ast.Module, source: Source) -> bool:
     """Whether the program evaluates code it builds itself (eval/exec of anything but a line of input)."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
             arg = node.args[0] if node.args else None
             if not _is_input_line(arg):

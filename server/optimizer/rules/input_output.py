@@ -15,7 +15,7 @@ from server.optimizer.rules.analysis import (
     is_call_to,
     scope_of,
 )
-from server.optimizer.rules.base import Finding, Rule, Source
+from server.optimizer.rules.base import Finding, Rule, Source, child_nodes, walk
 from server.optimizer.rules.edits import insert_after, insert_at_top, insert_before, module_import, replace
 
 INPUT_HELPER = [
@@ -52,7 +52,7 @@ class BufferedInput(Rule):
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if not is_builtin(source, "input"):
             return []
-        calls = [n for n in ast.walk(tree) if is_call_to(n, source, "input")]
+        calls = [n for n in walk(tree) if is_call_to(n, source, "input")]
         if not calls or any(c.args or c.keywords for c in calls):
             return []
         looped = [c for c in calls if any(isinstance(a, LOOPS + COMPREHENSIONS) for a in source.ancestors(c))]
@@ -107,7 +107,7 @@ def _ignores_line_end(source: Source, call: ast.Call) -> bool:
 
 def _catches_eof(tree: ast.Module) -> bool:
     """Whether any handler could catch the ``EOFError`` the builtin raises at the end of input."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.ExceptHandler):
             if node.type is None:
                 return True
@@ -158,7 +158,7 @@ class EvalInput(Rule):
         if not is_builtin(source, "eval"):
             return []
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (
                 is_call_to(node, source, "eval")
                 and len(node.args) == 1
@@ -223,7 +223,7 @@ class PrintInLoop(Rule):
             return []
         noisy = _output_functions(tree, source)
         findings: list[Finding] = []
-        for scope in [tree, *(n for n in ast.walk(tree) if isinstance(n, FUNCTIONS))]:
+        for scope in [tree, *(n for n in walk(tree) if isinstance(n, FUNCTIONS))]:
             if isinstance(scope, ast.Lambda) or _is_generator(scope):
                 continue
             for loop in _top_loops(scope.body):
@@ -231,7 +231,7 @@ class PrintInLoop(Rule):
         return findings
 
     def _try(self, source: Source, loop: ast.stmt, scope: ast.AST, noisy: set[str]) -> list[Finding]:
-        prints = [n for n in ast.walk(loop) if is_call_to(n, source, "print")]
+        prints = [n for n in walk(loop) if is_call_to(n, source, "print")]
         if not prints:
             return []
         if self._qualifies(source, loop, scope, prints, noisy):
@@ -248,7 +248,7 @@ class PrintInLoop(Rule):
     ) -> bool:
         if _endless(loop):
             return False  # only an exception ends it: the original's lines would be printed, ours lost
-        for node in ast.walk(loop):
+        for node in walk(loop):
             if isinstance(node, STOPS_OR_HIDES_OUTPUT):
                 return False
             if isinstance(node, ast.Name) and node.id == "print" and not _is_print_callee(node, source):
@@ -301,7 +301,7 @@ def _endless(loop: ast.stmt) -> bool:
         if isinstance(node, ast.Break):
             return False
         if not isinstance(node, (*LOOPS, *DEFINITIONS)):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(child_nodes(node))
     return True
 
 
@@ -337,7 +337,7 @@ def _is_print_callee(name: ast.Name, source: Source) -> bool:
 
 def _writes_stdout_elsewhere(tree: ast.Module) -> bool:
     """``sys.stdout`` used directly, rebound or redirected anywhere: output order is not print's alone."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in ("stdout", "__stdout__"):
             return True
         if (
@@ -353,14 +353,14 @@ def _writes_stdout_elsewhere(tree: ast.Module) -> bool:
 def _output_functions(tree: ast.Module, source: Source) -> set[str]:
     """Names of the program's functions, methods and classes that print, write, exit or raise."""
     noisy: set[str] = set()
-    definitions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    definitions = [n for n in walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
     changed = True
     while changed:
         changed = False
         for definition in definitions:
             if definition.name in noisy:
                 continue
-            for node in ast.walk(definition):
+            for node in walk(definition):
                 loud = isinstance(node, ast.Raise | ast.Yield | ast.YieldFrom) or (
                     isinstance(node, ast.Call)
                     and (
@@ -382,17 +382,17 @@ def _output_functions(tree: ast.Module, source: Source) -> set[str]:
 
 
 def _called_under_try(source: Source, name: str) -> bool:
-    for node in ast.walk(source.tree):
+    for node in walk(source.tree):
         if isinstance(node, ast.Try | ast.TryStar):
             for stmt in node.body:
-                for sub in ast.walk(stmt):
+                for sub in walk(stmt):
                     if isinstance(sub, ast.Name) and sub.id == name:
                         return True
     return False
 
 
 def _is_generator(scope: ast.AST) -> bool:
-    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(scope))
+    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in walk(scope))
 
 
 def _child_statements(stmt: ast.stmt) -> list[ast.stmt]:

@@ -13,7 +13,7 @@ from server.optimizer.rules.analysis import (
     names_in,
     scope_of,
 )
-from server.optimizer.rules.base import Finding, Rule, Source, TextEdit
+from server.optimizer.rules.base import Finding, Rule, Source, TextEdit, walk, walk_all
 from server.optimizer.rules.edits import replace
 from server.optimizer.rules.loops import targets_unused_after
 from server.optimizer.rules.structures import private_to_scope
@@ -35,7 +35,7 @@ class RangeLenIndex(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for loop in ast.walk(tree):
+        for loop in walk(tree):
             if not (
                 isinstance(loop, ast.For)
                 and isinstance(loop.target, ast.Name)
@@ -58,7 +58,7 @@ class RangeLenIndex(Rule):
         if isinstance(scope, ast.ClassDef) or index == seq:
             return None
         reads = []
-        for node in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+        for node in walk_all(loop.body):
             if isinstance(node, DEFINITIONS) and {index, seq} & names_in(node):
                 return None
             if isinstance(node, ast.Name) and node.id == index:
@@ -80,7 +80,7 @@ class RangeLenIndex(Rule):
         if (
             isinstance(scope, ast.Module)
             and not private_to_scope(source, scope, seq)
-            and any(isinstance(n, ast.Call) for n in ast.walk(ast.Module(body=loop.body, type_ignores=[])))
+            and any(isinstance(n, ast.Call) for n in walk_all(loop.body))
         ):
             return None  # a function called in the loop might change the global list
         item = source.fresh_name(seq[:-1] if seq.endswith("s") and len(seq) > 2 else f"{seq}_item")
@@ -113,7 +113,7 @@ class RedundantListCall(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (is_call_to(node, source, "list") and len(node.args) == 1 and not node.keywords):
                 continue
             inner = node.args[0]
@@ -144,8 +144,8 @@ class RedundantListCall(Rule):
         if isinstance(parent, ast.For) and parent.iter is call:
             if kind == "range":
                 return True
-            changed = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)}
-            for node in ast.walk(ast.Module(body=parent.body, type_ignores=[])):
+            changed = {n.id for n in walk(inner) if isinstance(n, ast.Name)}
+            for node in walk_all(parent.body):
                 if isinstance(node, ast.Name) and node.id in changed and classify_use(source, node) is not Use.READ:
                     return False
                 if isinstance(node, ast.Call) and not (
@@ -179,7 +179,7 @@ class RedundantListCall(Rule):
         else:
             arguments = inner.args
         for argument in arguments:
-            for node in ast.walk(argument):
+            for node in walk(argument):
                 if isinstance(node, ast.Call) and not self._reading_call(source, node):
                     return False
         return True
@@ -196,8 +196,8 @@ class RedundantListCall(Rule):
         comprehension = source.parent(generator)
         return not any(
             isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and is_builtin(source, n.func.id))
-            for n in ast.walk(comprehension)
-            if n is not generator.iter and not any(n is m for m in ast.walk(generator.iter))
+            for n in walk(comprehension)
+            if n is not generator.iter and not any(n is m for m in walk(generator.iter))
         )
 
 
@@ -217,7 +217,7 @@ class AnyAllOverList(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (
                 is_call_to(node, source, "any", "all")
                 and len(node.args) == 1
@@ -233,8 +233,8 @@ class AnyAllOverList(Rule):
                     and is_builtin(source, n.func.id)
                     and n.func.id in PURE_CONVERSIONS | {"max", "min", "sum", "range"}
                 )
-                for n in ast.walk(comprehension)
-            ) or any(isinstance(n, ast.NamedExpr | ast.Await) for n in ast.walk(comprehension)):
+                for n in walk(comprehension)
+            ) or any(isinstance(n, ast.NamedExpr | ast.Await) for n in walk(comprehension)):
                 continue
             start, end = source.span(comprehension)
             inner = source.text[start + 1 : end - 1]

@@ -19,7 +19,7 @@ from server.optimizer.rules.analysis import (
     stored_names,
     walk_scope,
 )
-from server.optimizer.rules.base import Finding, Rule, Source, TextEdit
+from server.optimizer.rules.base import Finding, Rule, Source, TextEdit, walk
 from server.optimizer.rules.edits import ensure_from_import, insert_after, replace
 
 
@@ -57,7 +57,7 @@ def _impure(node: ast.AST | None) -> bool:
     if node is None:
         return False
     return any(
-        isinstance(n, ast.NamedExpr | ast.Yield | ast.YieldFrom | ast.Await | ast.Lambda) for n in ast.walk(node)
+        isinstance(n, ast.NamedExpr | ast.Yield | ast.YieldFrom | ast.Await | ast.Lambda) for n in walk(node)
     )
 
 
@@ -76,9 +76,9 @@ def targets_unused_after(source: Source, loop: ast.stmt, names: set[str]) -> boo
             continue
         return False
     if isinstance(scope, DEFINITIONS):
-        return not any(isinstance(n, ast.Global | ast.Nonlocal) and set(n.names) & names for n in ast.walk(scope))
+        return not any(isinstance(n, ast.Global | ast.Nonlocal) and set(n.names) & names for n in walk(scope))
     # At module level a function may read the name as a global.
-    return not any(names & names_in(f) for f in ast.walk(scope) if isinstance(f, DEFINITIONS))
+    return not any(names & names_in(f) for f in walk(scope) if isinstance(f, DEFINITIONS))
 
 
 def _rebound_by_enclosing_loop(source: Source, name: ast.Name, scope: ast.AST) -> bool:
@@ -100,7 +100,7 @@ def _rebound_by_enclosing_loop(source: Source, name: ast.Name, scope: ast.AST) -
 
 
 def _in_iter(source: Source, name: ast.Name, loop: ast.For) -> bool:
-    return any(n is name for n in ast.walk(loop.iter))
+    return any(n is name for n in walk(loop.iter))
 
 
 def _loop_names(loop: SimpleLoop) -> set[str]:
@@ -118,7 +118,7 @@ class _LoopRule(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.For):
                 scope = scope_of(source, node)
                 if isinstance(scope, ast.ClassDef) or (self.module_scope_only and scope is not tree):
@@ -285,7 +285,7 @@ class ManualCount(_LoopRule):
             value is None
             or x in names_in(value)
             or _impure(value)
-            or any(isinstance(n, ast.Call) for n in ast.walk(value))
+            or any(isinstance(n, ast.Call) for n in walk(value))
         ):
             return None
         counter = stmt.target.id
@@ -408,7 +408,7 @@ class ManualMinMax(_LoopRule):
             func = None
         # The expression is evaluated twice in the loop and once in the generator: it must have no effects.
         if func is None or any(
-            isinstance(n, ast.Call) and not is_call_to(n, source, "abs", "len", "int") for n in ast.walk(body.value)
+            isinstance(n, ast.Call) and not is_call_to(n, source, "abs", "len", "int") for n in walk(body.value)
         ):
             return None
         return best, func, body.value, False
@@ -515,7 +515,7 @@ class CounterLoop(_LoopRule):
             or d in names_in(loop.iter)
             or d in names_in(key)
             or _impure(key)
-            or any(isinstance(n, ast.Call) and not is_call_to(n, source, *PURE_KEY_CALLS) for n in ast.walk(key))
+            or any(isinstance(n, ast.Call) and not is_call_to(n, source, *PURE_KEY_CALLS) for n in walk(key))
             or not targets_unused_after(source, loop, names)
             or not source.starts_line(init)
             or not source.ends_line(loop)
@@ -683,7 +683,7 @@ class StringConcatInLoop(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, LOOPS):
                 found = self._check(source, node)
                 if found:
@@ -700,7 +700,7 @@ class StringConcatInLoop(Rule):
         if isinstance(scope, ast.ClassDef) or any(isinstance(a, ast.Try | ast.TryStar) for a in source.ancestors(loop)):
             return None
         appends = []
-        for node in ast.walk(loop):
+        for node in walk(loop):
             if isinstance(node, DEFINITIONS) and name in names_in(node):
                 return None
             if isinstance(node, ast.Name) and node.id == name:
@@ -717,10 +717,10 @@ class StringConcatInLoop(Rule):
         if not appends:
             return None
         if isinstance(scope, FUNCTIONS) and any(
-            isinstance(n, ast.Global | ast.Nonlocal) and name in n.names for n in ast.walk(scope)
+            isinstance(n, ast.Global | ast.Nonlocal) and name in n.names for n in walk(scope)
         ):
             return None
-        if scope is source.tree and any(name in names_in(f) for f in ast.walk(scope) if isinstance(f, DEFINITIONS)):
+        if scope is source.tree and any(name in names_in(f) for f in walk(scope) if isinstance(f, DEFINITIONS)):
             return None
         parts = source.fresh_name(f"{name}_parts")
         start = [] if init.value.value == "" else [source.segment(init.value)]

@@ -14,7 +14,7 @@ from server.optimizer.rules.analysis import (
     is_builtin,
     walk_scope,
 )
-from server.optimizer.rules.base import Finding, Rule, Source
+from server.optimizer.rules.base import Finding, Rule, Source, walk
 from server.optimizer.rules.edits import insert_before, module_import, replace
 
 PURE_BUILTINS = frozenset(
@@ -80,7 +80,7 @@ class MemoizeRecursion(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.FunctionDef) and not isinstance(source.parent(node), ast.ClassDef):
                 found = self._check(source, node)
                 if found:
@@ -107,7 +107,7 @@ class MemoizeRecursion(Rule):
             return None
         if not self._arguments_hashable(source, func):
             return None
-        if any(isinstance(n, ast.Name) and n.id in params and not isinstance(n.ctx, ast.Load) for n in ast.walk(func)):
+        if any(isinstance(n, ast.Name) and n.id in params and not isinstance(n.ctx, ast.Load) for n in walk(func)):
             return None  # an argument rebound in the body would change the key before the result is stored
         body = func.body
         first = body[1] if _has_docstring(func) and len(body) > 1 else body[0]
@@ -137,7 +137,7 @@ class MemoizeRecursion(Rule):
         """The function's result depends only on its arguments and it changes nothing outside itself."""
         seen = seen | {func.name}
         local = set(params)
-        for node in ast.walk(func):
+        for node in walk(func):
             if node is func:
                 continue
             if isinstance(
@@ -157,7 +157,7 @@ class MemoizeRecursion(Rule):
                 return False
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 local.add(node.id)
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Subscript | ast.Attribute) and not isinstance(node.ctx, ast.Load):
                 return False  # item or attribute assignment: changes an object (an argument or a global)
             if isinstance(node, ast.Call) and not self._pure_call(source, node, func, local, params, seen):
@@ -170,7 +170,7 @@ class MemoizeRecursion(Rule):
             ):
                 return False
         for name in params:
-            for node in ast.walk(func):
+            for node in walk(func):
                 if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
                     parent = source.parent(node)
                     if isinstance(parent, ast.AugAssign):
@@ -216,10 +216,10 @@ class MemoizeRecursion(Rule):
             return False  # a closure variable: its enclosing function may change it between calls
         stores = [
             n
-            for n in ast.walk(source.tree)
+            for n in walk(source.tree)
             if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
         ]
-        if len(stores) != 1 or any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(source.tree)):
+        if len(stores) != 1 or any(isinstance(n, ast.Global) and name in n.names for n in walk(source.tree)):
             return False
         store = stores[0]
         holder = source.parent(store)
@@ -227,7 +227,7 @@ class MemoizeRecursion(Rule):
             source.parent(holder), ast.Module
         ):
             return False
-        for node in ast.walk(source.tree):
+        for node in walk(source.tree):
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
                 parent = source.parent(node)
                 if isinstance(parent, ast.Attribute) and parent.attr in MUTATING_METHODS:
@@ -262,7 +262,7 @@ class MemoizeRecursion(Rule):
         params = [a.arg for a in func.args.args]
         outside: list[ast.Call] = []
         inside: list[ast.Call] = []
-        for node in ast.walk(source.tree):
+        for node in walk(source.tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == func.name:
                 if node.keywords or any(isinstance(a, ast.Starred) for a in node.args) or len(node.args) != len(params):
                     return False
@@ -317,6 +317,6 @@ def _module_function(source: Source, name: str) -> ast.FunctionDef | None:
     """The module-level function ``name`` if it is defined once and never rebound."""
     found = [s for s in source.tree.body if isinstance(s, ast.FunctionDef) and s.name == name]
     rebound = any(
-        isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in ast.walk(source.tree)
+        isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in walk(source.tree)
     )
     return found[0] if len(found) == 1 and not rebound else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from server.optimizer.rules.analysis import Kinds, bound_anywhere, is_builtin, is_call_to, scope_of
-from server.optimizer.rules.base import Finding, Rule, Source, TextEdit
+from server.optimizer.rules.base import Finding, Rule, Source, TextEdit, walk
 from server.optimizer.rules.edits import delete_statement, imported_name, module_import, replace
 
 IMPORT_COST = "~80 ms"
@@ -13,23 +13,23 @@ IMPORT_COST = "~80 ms"
 
 def numpy_alias(source: Source) -> tuple[ast.Import, str] | None:
     """The ``import numpy [as np]`` statement and its name, when that is the name's only binding."""
-    for stmt in ast.walk(source.tree):
+    for stmt in walk(source.tree):
         if isinstance(stmt, ast.Import) and len(stmt.names) == 1 and stmt.names[0].name == "numpy":
             name = stmt.names[0].asname or "numpy"
             bindings = [
                 n
-                for n in ast.walk(source.tree)
+                for n in walk(source.tree)
                 if isinstance(n, ast.alias) and (n.asname or n.name).split(".")[0] == name
             ]
             stores = [
                 n
-                for n in ast.walk(source.tree)
+                for n in walk(source.tree)
                 if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
             ]
             if (
                 len(bindings) == 1
                 and not stores
-                and name not in {a.arg for a in ast.walk(source.tree) if isinstance(a, ast.arg)}
+                and name not in {a.arg for a in walk(source.tree) if isinstance(a, ast.arg)}
             ):
                 return stmt, name
     return None
@@ -102,7 +102,7 @@ class NumpyArrayAsList(Rule):
         _, alias = found
         assigns = [
             node
-            for node in ast.walk(tree)
+            for node in walk(tree)
             if isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
@@ -178,7 +178,7 @@ class NumpyArrayAsList(Rule):
             for name in names:
                 assign = assigns[name]
                 if name in arrays:
-                    avoid = {n.id for n in ast.walk(assign.value) if isinstance(n, ast.Name)}
+                    avoid = {n.id for n in walk(assign.value) if isinstance(n, ast.Name)}
                     text = arrays[name][1].python(source, avoid)
                 else:
                     text = _comprehension(source, assign.value, derived[name][1])
@@ -196,7 +196,7 @@ class NumpyArrayAsList(Rule):
     def _bound_once(self, source: Source, name: str) -> bool:
         stores = [
             n
-            for n in ast.walk(source.tree)
+            for n in walk(source.tree)
             if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
         ]
         return len(stores) == 1 and name not in bound_anywhere_except_names(source)
@@ -320,7 +320,7 @@ class NumpyArrayAsList(Rule):
         kinds = Kinds(source, scope)
         edits: list[TextEdit] = []
         handled: set[int] = set()
-        for use in ast.walk(source.tree):
+        for use in walk(source.tree):
             if not (isinstance(use, ast.Name) and use.id == name and isinstance(use.ctx, ast.Load)):
                 continue
             parent = source.parent(use)
@@ -434,7 +434,7 @@ def _elementwise_operands(source: Source, expr: ast.AST, arrays: dict[str, _Arra
 def _scalar_dtypes(source: Source, expr: ast.AST, arrays: dict[str, _Array]) -> set[str]:
     kinds = Kinds(source, scope_of(source, expr))
     found = set()
-    for node in ast.walk(expr):
+    for node in walk(expr):
         if (isinstance(node, ast.Constant) and isinstance(node.value, float)) or (
             isinstance(node, ast.Name) and node.id not in arrays and kinds.of(node) == "float"
         ):
@@ -503,7 +503,7 @@ def _reduction(source: Source, use: ast.Name, array: _Array, kinds: Kinds) -> tu
         return None
     if condition is None:
         return ids, replace(source, method, f"{parent.attr}({use.id})")
-    taken = {n.id for n in ast.walk(condition) if isinstance(n, ast.Name)}
+    taken = {n.id for n in walk(condition) if isinstance(n, ast.Name)}
     variable = next(v for v in ("value", "v", "element", "item", "x_") if v not in taken)
     test = f"{variable} {source.segment(condition)[len(use.id) :].strip()}"
     return ids, replace(source, method, f"{parent.attr}({variable} for {variable} in {use.id} if {test})")
@@ -513,7 +513,7 @@ def _may_be_float(value: ast.AST) -> bool:
     return any(
         (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div))
         or (isinstance(n, ast.Constant) and isinstance(n.value, float))
-        for n in ast.walk(value)
+        for n in walk(value)
     )
 
 
@@ -539,7 +539,7 @@ def _literal(node: ast.AST | None) -> int | float | bool | None:
 def bound_anywhere_except_names(source: Source) -> set[str]:
     """Names bound by something other than an assignment target: parameters, imports, definitions."""
     found: set[str] = set()
-    for node in ast.walk(source.tree):
+    for node in walk(source.tree):
         if isinstance(node, ast.arg):
             found.add(node.arg)
         elif isinstance(node, ast.alias):
@@ -621,7 +621,7 @@ class NumpyToStdlib(Rule):
         if found is None:
             return []
         stmt, alias = found
-        uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == alias]
+        uses = [n for n in walk(tree) if isinstance(n, ast.Name) and n.id == alias]
         if not uses:
             return []  # unused: PERF101's finding
         replacements: list[tuple[ast.AST, str]] = []

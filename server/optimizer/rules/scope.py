@@ -6,7 +6,7 @@ import ast
 import symtable
 
 from server.optimizer.rules.analysis import LOOPS, names_in, stored_names, uses_dynamic_scope
-from server.optimizer.rules.base import BUILTIN_NAMES, Finding, Rule, Source, TextEdit
+from server.optimizer.rules.base import BUILTIN_NAMES, Finding, Rule, Source, TextEdit, child_nodes, walk
 
 
 class WrapModuleLoop(Rule):
@@ -157,7 +157,7 @@ def _walk_outside_functions(node: ast.AST):
     while stack:
         current = stack.pop()
         yield current
-        for child in ast.iter_child_nodes(current):
+        for child in child_nodes(current):
             if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
                 stack.append(child)
 
@@ -238,7 +238,7 @@ def _bound_outside_functions(stmt: ast.stmt) -> set[str]:
         ):
             bound.add(node.name)
     # Definitions nested in the moved code (under if/for) bind their names too.
-    for node in ast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node is not stmt:
             bound.add(node.name)
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -250,7 +250,7 @@ def _bound_outside_functions(stmt: ast.stmt) -> set[str]:
 def _comprehension_only_targets(stmt: ast.stmt) -> set[str]:
     in_comprehensions: set[str] = set()
     elsewhere: set[str] = set()
-    for node in ast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, ast.comprehension):
             in_comprehensions |= stored_names(node.target)
     for node in _walk_outside_functions(stmt):
@@ -262,8 +262,8 @@ def _comprehension_only_targets(stmt: ast.stmt) -> set[str]:
 
 
 def _under_comprehension(name: ast.Name, root: ast.AST) -> bool:
-    for node in ast.walk(root):
-        if isinstance(node, ast.comprehension) and any(sub is name for sub in ast.walk(node.target)):
+    for node in walk(root):
+        if isinstance(node, ast.comprehension) and any(sub is name for sub in walk(node.target)):
             return True
     return False
 

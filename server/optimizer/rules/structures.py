@@ -20,7 +20,7 @@ from server.optimizer.rules.analysis import (
     scope_of,
     walk_scope,
 )
-from server.optimizer.rules.base import Finding, Rule, Source, TextEdit
+from server.optimizer.rules.base import Finding, Rule, Source, TextEdit, walk, walk_all
 from server.optimizer.rules.edits import ensure_from_import, insert_before, module_import, replace
 
 DICT_FACTORIES = frozenset({"dict", "defaultdict", "Counter", "OrderedDict"})
@@ -35,15 +35,15 @@ def private_to_scope(source: Source, scope: ast.AST, name: str) -> bool:
     """``name`` is a variable of ``scope`` that no nested function, lambda or class mentions."""
     if not is_local_name(scope, name):
         return False
-    if isinstance(scope, FUNCTIONS) and name in {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)}:
+    if isinstance(scope, FUNCTIONS) and name in {a.arg for a in walk(scope.args) if isinstance(a, ast.arg)}:
         return False
-    for node in ast.walk(scope):
+    for node in walk(scope):
         if (
             node is not scope
             and isinstance(node, DEFINITIONS)
             and any(
                 (isinstance(n, ast.Name) and n.id == name) or (isinstance(n, ast.arg) and n.arg == name)
-                for n in ast.walk(node)
+                for n in walk(node)
             )
         ):
             return False
@@ -89,7 +89,7 @@ def _cheap_key(node: ast.AST) -> bool:
             | ast.Subscript
             | ast.Attribute,
         )
-        for n in ast.walk(node)
+        for n in walk(node)
     )
 
 
@@ -112,7 +112,7 @@ class ListMembershipToSet(Rule):
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         groups: dict[tuple[int, str], list[ast.Compare]] = {}
         anchors: dict[tuple[int, str], ast.stmt] = {}
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (
                 isinstance(node, ast.Compare)
                 and len(node.ops) == 1
@@ -205,7 +205,7 @@ class DictGetCounting(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             parts = _if_counting(node) or _try_counting(node)
             if not parts:
                 continue
@@ -215,7 +215,7 @@ class DictGetCounting(Rule):
             if (
                 not is_dict_like(source, scope, d)
                 or not _cheap_key(key)
-                or any(isinstance(n, ast.Call) for n in ast.walk(key))
+                or any(isinstance(n, ast.Call) for n in walk(key))
                 or kinds.of(value) not in ("int", "bool", "float")
             ):
                 continue
@@ -317,7 +317,7 @@ class DictKeysMembership(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (
                 isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn)
             ):
@@ -386,7 +386,7 @@ class ListAsQueue(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         candidates: dict[tuple[int, str], ast.Call] = {}
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -451,8 +451,8 @@ class ListAsQueue(Rule):
         """The edit a use needs, None if it works unchanged on a deque, False if it does not."""
         if isinstance(parent, ast.For) and parent.iter is use:
             # A list may grow while a loop iterates it; a deque raises "mutated during iteration".
-            body = ast.Module(body=parent.body, type_ignores=[])
-            return False if any(isinstance(n, ast.Name) and n.id == use.id for n in ast.walk(body)) else None
+            body = walk_all(parent.body)
+            return False if any(isinstance(n, ast.Name) and n.id == use.id for n in body) else None
         if isinstance(parent, ast.Attribute) and parent.value is use:
             call = source.parent(parent)
             if not (isinstance(call, ast.Call) and call.func is parent) or parent.attr not in DEQUE_METHODS:
@@ -507,7 +507,7 @@ class NeedlessCopy(Rule):
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
                 continue
             original = self._copied(source, node.value)
@@ -569,11 +569,11 @@ class NeedlessCopy(Rule):
             a for a in source.ancestors(assign) if isinstance(a, LOOPS) and any(s is scope for s in source.ancestors(a))
         ]
         for use in scope_names(source, scope, original):
-            if use is assign.value or any(use is n for n in ast.walk(assign.value)):
+            if use is assign.value or any(use is n for n in walk(assign.value)):
                 continue
             if classify_use(source, use) is Use.READ:
                 continue
-            before = source.start(use) < copy_start and not any(any(n is use for n in ast.walk(loop)) for loop in loops)
+            before = source.start(use) < copy_start and not any(any(n is use for n in walk(loop)) for loop in loops)
             if not before:
                 return None
         return self.finding(
@@ -608,7 +608,7 @@ class DeepcopyFlat(Rule):
                     if alias.name == "deepcopy":
                         from_name = alias.asname or alias.name
         findings = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if not (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords):
                 continue
             func = node.func
