@@ -6,8 +6,10 @@ rule's code and a link to its docs) and each finding with edits into a quick fix
 
 from __future__ import annotations
 
+import ast
 import inspect
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +34,11 @@ class Analysis:
     problem: str | None = None  # the file does not parse / is too long / the rules are unavailable
 
 
-def analyse(text: str, max_lines: int) -> Analysis:
-    """Run every rule on ``text``; never raises (a failure becomes ``Analysis.problem``)."""
+def analyse(text: str, max_lines: int, tree: ast.Module | None = None) -> Analysis:
+    """Run every rule on ``text`` (``tree``: its syntax tree, when already parsed); never raises.
+
+    A failure becomes ``Analysis.problem``.
+    """
     if text.count("\n") + 1 > max_lines:
         return Analysis(problem=f"the file has more than {max_lines} lines (diagnostics.maxLines): not analysed")
     try:
@@ -41,7 +46,7 @@ def analyse(text: str, max_lines: int) -> Analysis:
     except ImportError as exc:
         return Analysis(problem=f"the AST rules are not available ({exc})")
     try:
-        return Analysis(findings=list(find_all(text)))
+        return Analysis(findings=list(find_all(text, tree=tree)))
     except SyntaxError as exc:  # SourceSyntaxError says where
         return Analysis(problem=exc.msg if isinstance(exc.msg, str) and exc.msg else str(exc))
     except (ValueError, MemoryError, RecursionError) as exc:
@@ -73,7 +78,12 @@ def _href(rule: object) -> str:
     cls = type(rule)
     try:
         path = Path(inspect.getsourcefile(cls) or "")
-        line = inspect.getsourcelines(cls)[1]
+        text = path.read_text(encoding="utf-8") if path.name else ""
     except (OSError, TypeError):
         return ""
-    return f"{path.resolve().as_uri()}#L{line}" if path.name else ""
+    # A search for the class statement: inspect.getsourcelines re-tokenizes the module for every rule,
+    # which made the first diagnostics of a session ~200 ms slower.
+    match = re.search(rf"^class {re.escape(cls.__name__)}\b", text, re.MULTILINE)
+    if match is None:
+        return path.resolve().as_uri() if path.name else ""
+    return f"{path.resolve().as_uri()}#L{text.count(chr(10), 0, match.start()) + 1}"

@@ -194,7 +194,7 @@ class PerfLanguageServer(LanguageServer):
         if state.analysis is None:
             max_lines = self.settings.diagnostics.max_lines
             state.analysis = await asyncio.get_running_loop().run_in_executor(
-                self._rules_thread, analyse, state.text, max_lines)
+                self._rules_thread, analyse, state.text, max_lines, state.parsed.tree)
         current = self.state(uri)
         if current is None or current.version != state.version:
             return  # changed meanwhile: the next analysis publishes

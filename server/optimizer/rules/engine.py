@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,15 +19,17 @@ class OverlappingEditsError(ValueError):
     """Two edits change the same characters; apply them one at a time (re-run the rules in between)."""
 
 
-def find_all(source: str, rules: Sequence[Rule] | None = None) -> list[Finding]:
+def find_all(source: str, rules: Sequence[Rule] | None = None, tree: ast.Module | None = None) -> list[Finding]:
     """Every finding of ``rules`` (all of them by default) in ``source``, in order of position.
+
+    ``tree`` is ``source`` already parsed, when the caller has it (the rules never change it).
 
     Raises ``SourceSyntaxError`` (a ``SyntaxError``) with a one-line message when the code does not parse.
     A rule that fails on some input is logged and skipped: the others still report.
     """
     from server.optimizer.rules import ALL_RULES
 
-    parsed = Source(source)
+    parsed = Source(source, tree)
     parsed.index  # noqa: B018 -- one walk of the tree, shared by every rule (see SubtreeIndex)
     found: list[Finding] = []
     for rule in ALL_RULES if rules is None else rules:
