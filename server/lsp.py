@@ -37,6 +37,7 @@ OPTIMIZE_KIND = "refactor.rewrite.pyperf"  # "Optimize for speed" on the functio
 SOURCE_OPTIMIZE_KIND = "source.pyperf"  # "Optimize for speed" on the whole file
 OPTIMIZE_COMMAND = "pyperf.optimize"  # the same, run as a command that applies its edit itself
 OPTIMIZE_TITLE = "Optimize for speed"
+STATUS_NOTIFICATION = "pyperf/status"  # {"state": "working" | "ready", "job": title}: what the client shows as busy
 CONFIGURATION_TIMEOUT_S = 3.0  # a client that never answers workspace/configuration keeps the settings it has
 HOVER_TIMEOUT_S = 0.5  # past this a hover shows no suggestions rather than keep the user waiting
 HOVER_CACHE_SIZE = 512
@@ -71,6 +72,7 @@ class PerfLanguageServer(LanguageServer):
         self._reported: set[str] = set()  # messages already shown once
         self._status_task: asyncio.Task | None = None
         self._pending_problems: list[str] = []  # settings problems found before the client could be told
+        self._running_jobs: list[str] = []  # titles of the optimisation jobs under way, oldest first
 
     # --- documents ----------------------------------------------------------------------------------
     def open_text(self, uri: str) -> tuple[int, str] | None:
@@ -341,12 +343,16 @@ class PerfLanguageServer(LanguageServer):
         if state is None:
             action.title = f"{OPTIMIZE_TITLE}: the document is closed"
             return
-        if state.version != version:
-            action.title = f"{OPTIMIZE_TITLE}: the document changed since this action was offered; ask again"
-            return
         if state.parsed.error:
             action.title = f"{OPTIMIZE_TITLE}: unavailable, {state.parsed.error}"
             return
+        if state.version != version:
+            # Edited since the action was listed (typing while the menu was open): optimise the current text
+            # when the function is still there, rather than make the user ask again.
+            if data.get("kind") == "function" and data.get("name") not in {n for n, _, _ in state.parsed.functions}:
+                action.title = f"{OPTIMIZE_TITLE}: function {data.get('name')} is gone from the document"
+                return
+            log.info("%s: listed for version %s, optimising version %s", uri, version, state.version)
         key = (uri, state.version, data.get("kind"), data.get("name"), self.settings)
         outcome = self._outcomes.get(key)
         if outcome is None:
@@ -382,7 +388,9 @@ class PerfLanguageServer(LanguageServer):
         """Run the job with progress reports; a progress cancel stops it, $/cancelRequest too (re-raised)."""
         if not request.engines:
             return JobOutcome("no_candidates", "every engine is off (pyperf.engines)")
-        progress = await self.begin_progress(token, f"{OPTIMIZE_TITLE}: {data.get('name') or 'program'}")
+        job_title = f"{OPTIMIZE_TITLE}: {data.get('name') or 'program'}"
+        progress = await self.begin_progress(token, job_title)
+        self.job_status(job_title, running=True)
         job = asyncio.ensure_future(self.jobs.run(request, lambda message: self.report_progress(progress, message)))
         cancelled_by_progress = False
         if progress is not None and (future := self.work_done_progress.tokens.get(progress)) is not None:
@@ -400,9 +408,24 @@ class PerfLanguageServer(LanguageServer):
                 return JobOutcome("failed", "cancelled")
             raise
         finally:
+            self.job_status(job_title, running=False)
             if progress is not None:
                 self.work_done_progress.end(progress, types.WorkDoneProgressEnd(message="done"))
                 self.work_done_progress.tokens.pop(progress, None)
+
+    def job_status(self, job_title: str, running: bool) -> None:
+        """Send ``pyperf/status``: "working" on the latest job still running, "ready" once none is.
+
+        Progress reports belong to one request each; this says what the server as a whole is busy with (the VS
+        Code extension's status bar). Clients that do not know the method ignore it.
+        """
+        if running:
+            self._running_jobs.append(job_title)
+        elif job_title in self._running_jobs:
+            self._running_jobs.remove(job_title)
+        jobs = self._running_jobs
+        self.protocol.notify(STATUS_NOTIFICATION, {"state": "working" if jobs else "ready",
+                                                   "job": jobs[-1] if jobs else None})
 
     async def begin_progress(self, token: types.ProgressToken | None, title_text: str) -> types.ProgressToken | None:
         if token is None:
@@ -597,4 +620,5 @@ def create_server() -> PerfLanguageServer:
     return server
 
 
-__all__ = ["OPTIMIZE_COMMAND", "OPTIMIZE_KIND", "SOURCE_OPTIMIZE_KIND", "PerfLanguageServer", "create_server"]
+__all__ = ["OPTIMIZE_COMMAND", "OPTIMIZE_KIND", "SOURCE_OPTIMIZE_KIND", "STATUS_NOTIFICATION", "PerfLanguageServer",
+           "create_server"]

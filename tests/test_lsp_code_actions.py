@@ -122,16 +122,32 @@ async def test_function_without_candidates_says_so(client: LanguageClient, tmp_p
 
 
 @pytest.mark.asyncio
-async def test_stale_version_gets_no_edit(client: LanguageClient, tmp_path):
+async def test_resolve_after_an_edit_optimises_the_current_version(client: LanguageClient, tmp_path):
     if not resolves(client):
         pytest.skip("the eager fallback computes the edit in the listing: no version can intervene")
-    (tmp_path / "input1.txt").write_text("3\n1\n2\n3\n")
+    (tmp_path / "input1.txt").write_text(BIG_INPUT)
     uri = open_document(client, tmp_path / "slow.py", SLOW_PROGRAM)
     actions = await client.text_document_code_action_async(code_action_params(uri, 2))
     replace_text(client, uri, SLOW_PROGRAM + "# edited\n", 2)
     action = await client.code_action_resolve_async(optimize_action(actions))
+    assert action.edit is not None, action.title
+    if action.edit.document_changes:  # clients without versioned edits get plain ones
+        assert action.edit.document_changes[0].text_document.version == 2
+    assert "# edited" in edited_text(SLOW_PROGRAM + "# edited\n", action.edit)
+
+
+@pytest.mark.asyncio
+async def test_resolve_for_a_function_deleted_since_gets_no_edit(client: LanguageClient, tmp_path):
+    if not resolves(client):
+        pytest.skip("the eager fallback computes the edit in the listing: no version can intervene")
+    uri = open_document(client, tmp_path / "mod.py", SLOW_FUNCTION_MODULE)
+    actions = await client.text_document_code_action_async(code_action_params(uri, 2))
+    action = optimize_action(actions)
+    assert action.data["kind"] == "function", action.data
+    replace_text(client, uri, "x = 1\n", 2)
+    action = await client.code_action_resolve_async(action)
     assert action.edit is None
-    assert "changed" in action.title
+    assert "is gone" in action.title, action.title
 
 
 @pytest.mark.asyncio
