@@ -14,6 +14,7 @@ from server.optimizer.prompt import (
     PromptMessages,
     build_answer,
     build_messages,
+    build_task_messages,
     extract_code,
     has_complete_code,
     render_suggestion,
@@ -212,3 +213,17 @@ def test_has_complete_code(answer: str, complete: bool) -> None:
     assert has_complete_code(answer) is complete
     if complete:
         assert extract_code(answer) == FAST
+
+
+def test_task_messages_pose_a_function_or_a_program() -> None:
+    signature = 'def add(a, b):\n    """Add two numbers."""\n'
+    messages = build_task_messages(signature, entry_point="add")
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert messages[0]["content"] == SYSTEM_PROMPT
+    user = messages[1]["content"]
+    assert "`add`" in user
+    assert extract_code(user) == signature  # the signature is shown as a python block
+    assert user.endswith("Write the solution in one ```python code block.")
+    plain = build_task_messages("Read n and print n squared.\n")[1]["content"]
+    assert plain.startswith("Read n and print n squared.\n\n") and "```python\n" not in plain
+    assert json.loads(json.dumps(messages)) == messages

@@ -31,6 +31,7 @@ _SUGGESTIONS_HEADER = (
     "Rate: the speedup rate it achieved on similar code):"
 )
 _REQUEST = "Write the whole optimized program in one ```python code block."
+_TASK_REQUEST = "Write the solution in one ```python code block."
 
 # An opening fence: optional indentation, three or more backticks, an optional info string without backticks.
 _OPEN_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,})[ \t]*(?P<info>[^`\s]*)[^`]*$")
@@ -87,6 +88,21 @@ def build_messages(code: str, suggestions: Sequence[SuggestionLike] = (), max_su
         raise ValueError(f"max_suggestions must be >= 0, got {max_suggestions}")
     kept = [s for s in suggestions if s.text.strip()][:max_suggestions]
     return PromptMessages(code, kept)
+
+
+def build_task_messages(task: str, entry_point: str | None = None) -> list[dict[str, str]]:
+    """The chat messages (system, user) asking for a solution of a programming task (training data, evaluation).
+
+    Code-Optimise's setting: the model solves a problem from its statement, and the fastest correct solutions are
+    what it is trained towards. A function task (``entry_point`` given) is the function's signature with its
+    docstring, shown as code, and the answer must define that function; any other task is plain text (a stdin
+    program's description). The answer format is :func:`build_answer`'s, read back by :func:`extract_code`.
+    """
+    if entry_point:
+        body = f"Complete the Python function `{entry_point}` (same name and parameters).\n\n{_fenced(task, 'python')}"
+    else:
+        body = task.strip()
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"{body}\n\n{_TASK_REQUEST}"}]
 
 
 def render_suggestion(suggestion: SuggestionLike) -> str:
