@@ -208,6 +208,44 @@ def test_numpy_element_wise_arithmetic_becomes_comprehensions():
         run_program(fast, "2\n1 2\n1 2 3\n")
 
 
+def test_numpy_element_wise_expression_consumed_as_an_iterable_becomes_a_comprehension():
+    slow = (
+        "import numpy as np\n"
+        "v = np.array(list(map(int, input().split())))\n"
+        "c = np.array(list(map(int, input().split())))\n"
+        "e = list(v - c)\n"
+        "print(sum(x for x in e if x > 0), max(v + 1))\n"
+    )
+    fast = (
+        "import numpy as np\n"
+        "v = list(map(int, input().split()))\n"
+        "c = list(map(int, input().split()))\n"
+        "e = [v_value - c_value for v_value, c_value in zip(v, c, strict=True)]\n"
+        "print(sum(x for x in e if x > 0), max([v_value_1 + 1 for v_value_1 in v]))\n"
+    )
+    [finding] = find_all(slow, [RULES_BY_CODE["PERF107"]])
+    assert "`v`, `c` are NumPy arrays" in finding.message, finding.message
+    assert rewrite(slow, select={"PERF107"}).code == fast
+    stdin = "5 1 4\n2 3 1\n"
+    assert run_program(fast, stdin) == run_program(slow, stdin) == "6 6\n"
+    assert "numpy" not in rewrite(slow).code
+
+
+@pytest.mark.parametrize("use", [
+    "print(v - c)",  # printed as an array
+    "print(sum(v * 0.5 - c))",  # NumPy sums floats pairwise
+    "w = v - c\nw.sort()\nprint(w[0])",  # a whole-array method
+])
+def test_numpy_element_wise_expression_needing_an_array_is_left_alone(use):
+    slow = (
+        "import numpy as np\n"
+        "v = np.array(list(map(int, input().split())))\n"
+        "c = np.array(list(map(int, input().split())))\n"
+        f"{use}\n"
+    )
+    assert find_all(slow, [RULES_BY_CODE["PERF107"]]) == []
+
+
 def test_numpy_array_reductions_become_builtins():
     slow = (
         "import numpy as np\n"

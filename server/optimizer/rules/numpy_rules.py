@@ -136,7 +136,31 @@ class NumpyArrayAsList(Rule):
                     dtype = "float" if "float" in dtypes else "int"
                     derived[name] = (node, operands, _Array(["?"], dtype, None, None))
                     changed = True
+        known = {n: a for n, (_, a) in arrays.items()} | {n: a for n, (_, _, a) in derived.items()}
+        for expr in self._inline_expressions(source, known):
+            operands = _elementwise_operands(source, expr, known)
+            dtypes = {known[o.id].dtype for o in operands} | _scalar_dtypes(source, expr, known)
+            dtype = "float" if "float" in dtypes else "int"
+            if dtype == "float" and is_call_to(source.parent(expr), source, "sum"):
+                continue  # NumPy adds floats pairwise: another order, other last digits
+            # Not a variable: a key no name can take. Its only use is its consumer, which takes any iterable.
+            derived[f"<inline {source.start(expr)}>"] = (expr, operands, _Array(["?"], dtype, None, None))
         return derived
+
+    def _inline_expressions(self, source: Source, known: dict[str, _Array]) -> list[ast.expr]:
+        """Element-wise expressions of arrays (``a - b``) used once, where any iterable does: ``list(a - b)``."""
+        found = []
+        for node in walk(source.tree):
+            if not isinstance(node, ast.BinOp | ast.UnaryOp) or _elementwise_operands(source, node, known) is None:
+                continue
+            consumer = source.parent(node)
+            if isinstance(consumer, ast.BinOp | ast.UnaryOp):
+                continue  # not the whole expression
+            if (is_call_to(consumer, source, *ITERATING_BUILTINS) and node in consumer.args) or (
+                isinstance(consumer, ast.For | ast.comprehension) and consumer.iter is node
+            ):
+                found.append(node)
+        return found
 
     def _convertible(self, source: Source, arrays, derived) -> dict[str, list[TextEdit]]:
         """The arrays all of whose uses work on lists, with the edits their uses need (a fixpoint)."""
@@ -177,18 +201,26 @@ class NumpyArrayAsList(Rule):
             edits: list[TextEdit] = []
             for name in names:
                 assign = assigns[name]
+                value = assign.value if isinstance(assign, ast.Assign) else assign  # an inline expression
                 if name in arrays:
-                    avoid = {n.id for n in walk(assign.value) if isinstance(n, ast.Name)}
+                    avoid = {n.id for n in walk(value) if isinstance(n, ast.Name)}
                     text = arrays[name][1].python(source, avoid)
                 else:
-                    text = _comprehension(source, assign.value, derived[name][1])
-                edits.append(replace(source, assign.value, text))
+                    text = _comprehension(source, value, derived[name][1])
+                    consumer = source.parent(value)
+                    inline = not isinstance(assign, ast.Assign)
+                    if inline and is_call_to(consumer, source, "list") and len(consumer.args) == 1:
+                        value = consumer  # list(a - b): the comprehension is the list already
+                edits.append(replace(source, value, text))
                 edits.extend(live[name])
+            variables = [n for n in names if not n.startswith("<")]
+            if not variables:
+                continue
             first = min(assigns.values(), key=source.start)
-            listed = ", ".join(f"`{n}`" for n in sorted(names, key=lambda n: source.start(assigns[n])))
+            listed = ", ".join(f"`{n}`" for n in sorted(variables, key=lambda n: source.start(assigns[n])))
             message = (
-                f"{listed} {'is a NumPy array' if len(names) == 1 else 'are NumPy arrays'} used only element by "
-                "element: lists are faster to index and need no NumPy"
+                f"{listed} {'is a NumPy array' if len(variables) == 1 else 'are NumPy arrays'} used only element "
+                "by element: lists are faster to index and need no NumPy"
             )
             findings.append(self.finding(source, first, message, edits))
         return findings
