@@ -75,9 +75,9 @@ def test_static_checks_accept_an_entry_point_bound_by_assignment() -> None:
 def test_annotate_file_reports_bad_lines_and_resumes(tmp_path: Path) -> None:
     source, out = tmp_path / "s.jsonl", tmp_path / "a.jsonl"
     rows = [
-        {"problem_id": "t/add", "source": "t", "sample_id": 0, "code": "def add(a, b):\n    return a + b\n", "model": "m"},
-        {"problem_id": "t/add", "source": "t", "sample_id": 1, "code": "def add(a, b):\n    return 0\n", "model": "m"},
-        {"problem_id": "t/missing", "source": "t", "sample_id": 0, "code": "x = 1\n", "model": "m"},
+        {"problem_id": "t/add", "sample_id": 0, "code": "def add(a, b):\n    return a + b\n", "model": "m"},
+        {"problem_id": "t/add", "sample_id": 1, "code": "def add(a, b):\n    return 0\n", "model": "m"},
+        {"problem_id": "t/missing", "sample_id": 0, "code": "x = 1\n", "model": "m"},
     ]
     source.write_text(json.dumps(rows[0]) + "\nnot json\n" + json.dumps({"sample_id": 3}) + "\n")
     problems = {"t/add": ADD}
@@ -94,7 +94,7 @@ def test_annotate_file_reports_bad_lines_and_resumes(tmp_path: Path) -> None:
     assert [(r["sample_id"], r["passed"]) for r in annotated] == [(0, True), (1, False), (0, False)]
     assert annotated[1]["reason"].startswith("error: AssertionError")
     assert annotated[2]["reason"] == "unknown problem 't/missing'"
-    assert all({"problem_id", "source", "sample_id", "code", "model", "passed", "runtime_s", "reason"} <= set(r)
+    assert all({"problem_id", "sample_id", "code", "model", "passed", "runtime_s", "reason"} <= set(r)
                for r in annotated)
 
 

@@ -53,7 +53,7 @@ def test_problems_by_id_loads_the_sources_the_ids_name(data: Path) -> None:
 
 
 def test_missing_data_folder_and_unknown_source_are_one_line_errors(tmp_path: Path) -> None:
-    with pytest.raises(ProblemDataError, match="data folder not found: .*PYPERF_DATA"):
+    with pytest.raises(ProblemDataError, match=r"data folder not found: .*PYPERF_DATA"):
         resolve_data(tmp_path / "absent")
     with pytest.raises(ProblemDataError, match="unknown problem source 'apps'"):
         load_problems("apps", tmp_path)
