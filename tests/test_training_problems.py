@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,20 @@ def test_mbpp_splits_are_function_problems_with_check_tests(data: Path) -> None:
     for problem in test:
         assert problem.kind == "function" and problem.source == "mbpp-test" and problem.group == "mbpp"
         assert problem.id.startswith("mbpp/")
-        assert f"def {problem.entry_point}(" in problem.prompt
+        assert re.search(rf"^def {problem.entry_point}\s*\(", problem.prompt, flags=re.MULTILINE)
         assert "\r" not in problem.prompt + problem.test_code
         names = [n.name for n in ast.parse(problem.test_code).body if isinstance(n, ast.FunctionDef)]
         assert "check" in names
+
+
+def test_broken_mbpp_entry_points_are_repaired(data: Path) -> None:
+    found = problems_by_id(["mbpp/32", "mbpp/702", "mbpp/966"], data)
+    # a trailing space; a name the prompt does not declare; a line of code instead of a name
+    assert [found[i].entry_point for i in ("mbpp/32", "mbpp/702", "mbpp/966")] == [
+        "max_Prime_Factors", "removals", "remove_empty"]
+    for problem in load_problems("mbpp", data) + load_problems("mbpp-test", data):
+        assert problem.entry_point is not None and problem.entry_point.isidentifier()
+        assert re.search(rf"^def {problem.entry_point}\s*\(", problem.prompt, flags=re.MULTILINE)
 
 
 def test_humaneval_and_codenet(data: Path) -> None:

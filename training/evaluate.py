@@ -44,8 +44,8 @@ class ModelResult:
     solved: int
     pass_at_1: float
     mean_runtime_s: float | None
-    sampling_s: float
-    annotation_s: float
+    sampling_s: float  # model generation time of the samples (from their rows)
+    annotation_s: float  # wall time of this run's annotation
     common_mean_runtime_s: float | None = None
     common_relative_runtime: float | None = None
     # problem id -> mean runtime of its passing samples (the solved problems only)
@@ -108,9 +108,7 @@ def evaluate_models(models: Sequence[Path | None], problems: Sequence[Problem], 
         samples, annotated = folder / "samples.jsonl", folder / "annotated.jsonl"
         model = LocalModel(path, n_threads=n_threads)
         model.load()  # ModelError (missing or bad file) reaches the caller before anything is written
-        start = time.perf_counter()
         sample_to_file(model, chosen, samples, sample_options)
-        sampling_s = time.perf_counter() - start
         name = model.name
         del model  # one model in memory at a time
         gc.collect()
@@ -119,7 +117,11 @@ def evaluate_models(models: Sequence[Path | None], problems: Sequence[Problem], 
         annotation_s = time.perf_counter() - start
         rows = [row for _, row in read_jsonl(annotated, required=("problem_id", "passed"))]
         result = score(label, name, rows, ids)
-        result.sampling_s, result.annotation_s = sampling_s, annotation_s
+        # The generation time recorded in the rows, so a resumed run reports what its samples cost.
+        wanted = set(ids)
+        result.sampling_s = sum(float(row.get("seconds") or 0.0) for _, row in read_jsonl(samples, ("problem_id",))
+                                if str(row["problem_id"]) in wanted)
+        result.annotation_s = annotation_s
         results.append(result)
     common = compare_common(results)
     report = {
@@ -153,7 +155,7 @@ def markdown(report: dict) -> str:
         f"{report['common_problems']} (solved by every model).",
         "",
         "| model | pass@1 | solved | mean runtime of passing (ms) | mean runtime, common problems (ms) "
-        "| relative (common) | sampling s | annotation s |",
+        "| relative (common) | generation s | annotation s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for m in report["models"]:
@@ -201,7 +203,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from server.optimizer.llm import ModelError
 
-    models: list[Path | None] = list(args.model) if args.model else [None]
+    from server.optimizer.llm import default_model_path
+
+    # The default model is named by its file (None, "no model installed", reaches LocalModel's clear error).
+    models: list[Path | None] = list(args.model) if args.model else [default_model_path()]
     missing = [str(m) for m in models if m is not None and not m.is_file()]
     if missing:
         warn(f"error: model file not found: {', '.join(missing)}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +127,22 @@ def _read_jsonl(path: Path, opener=open) -> list[dict]:
 
 def _function_problem(pid: str, source: str, row: dict, path: Path) -> Problem:
     try:
-        return Problem(id=pid, source=source, prompt=_text(row["prompt"]), kind="function",
-                       entry_point=str(row["entry_point"]), test_code=_text(row["test"]))
+        prompt = _text(row["prompt"])
+        return Problem(id=pid, source=source, prompt=prompt, kind="function",
+                       entry_point=_entry_point(str(row["entry_point"]), prompt), test_code=_text(row["test"]))
     except KeyError as exc:
         raise ProblemDataError(f"{path}: problem {pid} has no {exc.args[0]!r} field") from exc
+
+
+def _entry_point(given: str, prompt: str) -> str:
+    """The function to define. MBPP has a few broken entry points (trailing spaces; "find_ind" for a prompt that
+    declares ``removals``; a whole line of code): the name is stripped, and one the prompt does not declare gives
+    way to the prompt's last declared function, the one its tests call."""
+    name = given.strip()
+    declared = re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", prompt, flags=re.MULTILINE)
+    if declared and name not in declared:
+        return declared[-1]
+    return name
 
 
 def _load_mbpp(root: Path, split: str) -> list[Problem]:
