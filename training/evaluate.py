@@ -201,9 +201,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from server.optimizer.llm import ModelError
-
-    from server.optimizer.llm import default_model_path
+    from server.optimizer.llm import ModelError, default_model_path
 
     # The default model is named by its file (None, "no model installed", reaches LocalModel's clear error).
     models: list[Path | None] = list(args.model) if args.model else [default_model_path()]
