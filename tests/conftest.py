@@ -31,3 +31,22 @@ def shared_data() -> Path:
 def runner() -> Iterator[Runner]:
     with Runner(jobs=1, limits=SandboxLimits(timeout_s=5.0)) as r:
         yield r
+
+
+# --- training: tiny models built once per session (tests/training_support.py) -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_model(tmp_path_factory) -> Path:
+    """A random-weight Llama folder (hidden 64, 2 layers) with a byte-level BPE tokenizer and a ChatML template."""
+    from training_support import write_tiny_hf_model
+
+    return write_tiny_hf_model(tmp_path_factory.mktemp("tiny-hf") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf_base(tiny_hf_model, tmp_path_factory) -> Path:
+    """The tiny model as an f32 GGUF written by the exporter: a GGUF base transformers can load."""
+    from training_support import write_tiny_gguf_base
+
+    return write_tiny_gguf_base(tiny_hf_model, tmp_path_factory.mktemp("tiny-gguf") / "tiny-f32.gguf")
