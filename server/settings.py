@@ -22,6 +22,9 @@ Schema (camelCase as clients write it)::
       "diagnostics": {"enabled": true, "debounceMs": 300, "maxLines": 20000},
       "hover": {"enabled": true}
     }
+
+Keys that configure the editor client rather than the server (``CLIENT_KEYS``: the VS Code extension's
+``interpreter``, ``serverArgs`` and ``trace``) may come along in the section and are ignored without a word.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 SECTION = "pyperf"
+# Client-side keys of the section (vscode-extension/src/settings.ts CLIENT_ONLY_KEYS): not unknown, just not ours.
+CLIENT_KEYS = frozenset({"interpreter", "serverArgs", "trace"})
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,7 @@ def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[Server
         hover=hover,
     )
     reader.unknown(top, {"modelPath", "kbPath", "embedderPath", "engines", "topK", "preloadModels",
-                         "verification", "diagnostics", "hover"}, "")
+                         "verification", "diagnostics", "hover", *CLIENT_KEYS}, "")
     reader.unknown(engines_raw, {f.name for f in fields(EngineSettings)}, "engines.")
     reader.unknown(verification_raw, {"inputFiles", "siblingInputs", "timeBudgetSeconds"}, "verification.")
     reader.unknown(diagnostics_raw, {"enabled", "debounceMs", "maxLines"}, "diagnostics.")
@@ -190,5 +195,5 @@ def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[Server
     return settings, reader.problems
 
 
-__all__ = ["SECTION", "DiagnosticsSettings", "EngineSettings", "HoverSettings", "ServerSettings",
+__all__ = ["CLIENT_KEYS", "SECTION", "DiagnosticsSettings", "EngineSettings", "HoverSettings", "ServerSettings",
            "VerificationSettings", "parse_settings"]

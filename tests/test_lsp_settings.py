@@ -25,7 +25,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from server.settings import ServerSettings, parse_settings
+from server.settings import CLIENT_KEYS, ServerSettings, parse_settings
 
 
 @pytest_lsp.fixture(config=server_config(), params=CLIENTS)
@@ -53,6 +53,18 @@ def test_parse_settings_defaults_and_problems(tmp_path):
     assert parse_settings({"engines": {"rules": True, "llm": True, "retrieval": False}})[0].engines.plan() == (
         "rules", "llm")
 
+
+
+def test_client_only_keys_are_ignored_silently():
+    # The VS Code extension's whole `pyperf` section comes along in workspace/configuration answers.
+    client_section = {"interpreter": "~/venv/bin/python", "serverArgs": ["--log-level", "DEBUG"],
+                      "trace": {"server": "verbose"}, "topK": 3}
+    settings, problems = parse_settings({"pyperf": client_section})
+    assert problems == [] and settings.top_k == 3
+    assert set(client_section) - {"topK"} <= CLIENT_KEYS
+    # Only at the top level: the same name inside a sub-section is still a typo worth reporting.
+    _, problems = parse_settings({"engines": {"interpreter": "x"}})
+    assert problems == ["unknown setting engines.interpreter (ignored)"]
 
 @pytest.mark.asyncio
 async def test_invalid_settings_give_a_message_and_defaults(client: LanguageClient, tmp_path):

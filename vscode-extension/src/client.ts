@@ -1,0 +1,345 @@
+// The language client's lifecycle: find the interpreter, check it has the server, start `python -m server`,
+// feed it resolved settings, restart it when the command line changes (debounced), stop it cleanly.
+
+import * as cp from 'node:child_process';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import {
+  CancellationToken,
+  ConfigurationParams,
+  ConfigurationRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  LogMessageNotification,
+  RevealOutputChannelOn,
+  ResponseError,
+  ServerOptions,
+  State,
+} from 'vscode-languageclient/node';
+import { Debouncer } from './debounce';
+import { Interpreter, PythonExtensionApi, pythonExtensionInterpreter, resolveInterpreter } from './interpreter';
+import {
+  findBundledWheel,
+  installCommand,
+  interpretProbe,
+  ProbeResult,
+  probeCommand,
+  serverCommand,
+} from './serverCommand';
+import { ServerLogParser } from './serverLog';
+import { clientSettings, ExpansionContext, SECTION, serverSettings } from './settings';
+import { stateFromNotification } from './status';
+import { StatusBar } from './statusBar';
+
+export const CLIENT_ID = 'pyperf'; // also the prefix of the `pyperf.trace.server` setting
+export const CLIENT_NAME = 'Pyperf Assistant';
+export const STATUS_NOTIFICATION = 'pyperf/status'; // sent by server/lsp.py when a job starts and ends
+const RESTART_DEBOUNCE_MS = 1000;
+const PROBE_TIMEOUT_MS = 20000;
+const STOP_TIMEOUT_MS = 5000;
+const PYTHON_EXTENSION_ID = 'ms-python.python';
+
+export class ServerController implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private interpreter: Interpreter | undefined;
+  // start/stop/restart run one after another: a restart requested while starting waits for the start.
+  private queue: Promise<void> = Promise.resolve();
+  private readonly restartDebounce = new Debouncer(RESTART_DEBOUNCE_MS, () => void this.restart());
+  private readonly notified = new Set<string>(); // one notification per interpreter and problem, not a storm
+  private readonly disposables: vscode.Disposable[] = [];
+  private pythonApiWatched = false;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.LogOutputChannel,
+    private readonly status: StatusBar,
+  ) {}
+
+  /** The running client, for commands that talk to the server (undefined while it is not running). */
+  get languageClient(): LanguageClient | undefined {
+    return this.client?.state === State.Running ? this.client : undefined;
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  restart(): Promise<void> {
+    this.restartDebounce.cancel();
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  /** Restart once, a moment after the last of a burst of changes (interpreter picked, settings saved). */
+  scheduleRestart(): void {
+    this.restartDebounce.trigger();
+  }
+
+  stop(): Promise<void> {
+    this.restartDebounce.cancel();
+    return this.enqueue(() => this.doStop());
+  }
+
+  dispose(): void {
+    this.restartDebounce.cancel();
+    this.disposables.forEach((d) => d.dispose());
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(step, step);
+    this.queue = next.catch((err) => this.log(`error: ${err instanceof Error ? err.message : String(err)}`));
+    return this.queue;
+  }
+
+  private async doStart(): Promise<void> {
+    const folder = this.workspaceFolder();
+    const ctx = expansionContext(folder);
+    const section = vscode.workspace.getConfiguration(undefined, folder?.uri).get(SECTION);
+    const settings = clientSettings(section, ctx);
+    this.status.set({ kind: 'starting' });
+    const interpreter = await resolveInterpreter(settings.interpreter, () => this.fromPythonExtension(folder?.uri));
+    this.interpreter = interpreter;
+    this.status.setInterpreter(interpreter.path);
+    this.log(`interpreter: ${interpreter.path} (${describeSource(interpreter)})`);
+
+    const cwd = this.context.extensionPath;
+    const probe = await runProbe(interpreter.path, cwd);
+    if (probe === 'no-interpreter' || probe === 'missing-package') {
+      this.reportUnusable(interpreter, probe);
+      return;
+    }
+    if (probe === 'failed') {
+      this.log('the interpreter check failed; starting the server anyway (its log below says more)');
+    }
+
+    const command = serverCommand(interpreter.path, settings.serverArgs, cwd);
+    this.log(`starting: ${command.command} ${command.args.join(' ')}`);
+    const serverOptions: ServerOptions = { command: command.command, args: command.args, options: command.options };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: 'file', language: 'python' },
+        { scheme: 'untitled', language: 'python' },
+      ],
+      outputChannel: this.output,
+      // The server's stderr is its whole log: written here once, at each record's level (serverLog.ts).
+      // (stdout is the LSP stream itself with this transport: the client never hands it to `stdout`.)
+      stdioOptions: { stderr: (input) => this.pipeServerLog(input), stdout: (input) => this.pipeServerLog(input) },
+      revealOutputChannelOn: RevealOutputChannelOn.Never, // the status bar links to it; no pop-ups
+      initializationOptions: { [SECTION]: serverSettings(section, ctx) },
+      // A settings change sends workspace/didChangeConfiguration; the server then pulls the section again,
+      // through the middleware below, so paths reach it expanded. No restart needed.
+      synchronize: { configurationSection: SECTION },
+      middleware: {
+        workspace: {
+          configuration: (params, token, next) => this.resolveConfiguration(params, token, next),
+        },
+      },
+    };
+    const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    client.onDidChangeState((event) => {
+      if (this.client !== client) {
+        return; // an old client stopping after a restart says nothing about the new one
+      }
+      if (event.newState === State.Starting) {
+        this.status.set({ kind: 'starting' });
+      } else if (event.newState === State.Running) {
+        this.status.set({ kind: 'ready' });
+      } else {
+        this.status.set({ kind: 'stopped' });
+      }
+    });
+    // window/logMessage repeats the log records that stderr already carries: drop the copies.
+    client.onNotification(LogMessageNotification.type, () => undefined);
+    client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
+      const state = stateFromNotification(params);
+      if (state && this.client === client) {
+        this.status.set(state);
+      }
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (err) {
+      this.status.set({ kind: 'stopped' });
+      this.log(`the server did not start: ${err instanceof Error ? err.message : String(err)}`);
+      this.notifyOnce(`start-failed:${interpreter.path}`, () =>
+        vscode.window
+          .showErrorMessage(`${CLIENT_NAME}: the server did not start with ${interpreter.path}.`, 'Show log')
+          .then((choice) => choice && this.output.show(true)),
+      );
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.dispose(STOP_TIMEOUT_MS); // shutdown + exit; the server kills its jobs and model host
+      } catch (err) {
+        this.log(`stopping the server: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    this.status.set({ kind: 'stopped' });
+  }
+
+  private pipeServerLog(stream: NodeJS.ReadableStream): void {
+    const parser = new ServerLogParser();
+    const write = (lines: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; text: string }[]) =>
+      lines.forEach((line) => this.output[line.level](line.text));
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => write(parser.feed(chunk)));
+    stream.on('end', () => write(parser.flush()));
+  }
+
+  /** workspace/configuration answers with client-only keys removed and paths expanded for the item's folder. */
+  private async resolveConfiguration(
+    params: ConfigurationParams,
+    token: CancellationToken,
+    next: ConfigurationRequest.HandlerSignature,
+  ): Promise<unknown[] | ResponseError<void>> {
+    const result = await next(params, token);
+    if (!Array.isArray(result)) {
+      return result;
+    }
+    return result.map((value, index) => {
+      const item = params.items[index];
+      if (item?.section !== SECTION) {
+        return value;
+      }
+      const folder = item.scopeUri
+        ? vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(item.scopeUri))
+        : this.workspaceFolder();
+      return serverSettings(value, expansionContext(folder));
+    });
+  }
+
+  /** The interpreter selected in the Python extension, when installed; watches its changes from then on. */
+  private async fromPythonExtension(resource?: vscode.Uri): Promise<string | undefined> {
+    const extension = vscode.extensions.getExtension<PythonExtensionApi & WatchableApi>(PYTHON_EXTENSION_ID);
+    if (!extension) {
+      return undefined;
+    }
+    const api = extension.isActive ? extension.exports : await extension.activate();
+    const changed = api?.environments?.onDidChangeActiveEnvironmentPath;
+    if (!this.pythonApiWatched && typeof changed === 'function') {
+      this.pythonApiWatched = true;
+      this.disposables.push(
+        changed(() => {
+          if (this.interpreter?.source !== 'setting') {
+            this.scheduleRestart();
+          }
+        }),
+      );
+    }
+    return pythonExtensionInterpreter(api, resource);
+  }
+
+  /** One clear notification (per interpreter) saying what to do; the status bar keeps saying it afterwards. */
+  private reportUnusable(interpreter: Interpreter, probe: 'no-interpreter' | 'missing-package'): void {
+    if (probe === 'no-interpreter') {
+      this.status.set({ kind: 'no-interpreter', interpreter: interpreter.path });
+      this.log(`cannot run ${interpreter.path}: set pyperf.interpreter to a Python 3.11+ interpreter`);
+      this.notifyOnce(`no-interpreter:${interpreter.path}`, () =>
+        vscode.window
+          .showErrorMessage(
+            `${CLIENT_NAME}: cannot run the Python interpreter "${interpreter.path}". ` +
+              'Set pyperf.interpreter to a Python 3.11+ interpreter.',
+            'Open settings',
+          )
+          .then((choice) => {
+            if (choice) {
+              void vscode.commands.executeCommand('workbench.action.openSettings', 'pyperf.interpreter');
+            }
+          }),
+      );
+      return;
+    }
+    this.status.set({ kind: 'missing', interpreter: interpreter.path });
+    const command = installCommand(interpreter.path, findBundledWheel(this.context.extensionPath));
+    this.log(`${interpreter.path} does not have the pyperf-assistant server. Install it with:\n    ${command}`);
+    this.notifyOnce(`missing:${interpreter.path}`, () =>
+      vscode.window
+        .showWarningMessage(
+          `${CLIENT_NAME}: ${interpreter.path} does not have the pyperf-assistant server. Install it with: ${command}`,
+          'Run in terminal',
+          'Copy command',
+        )
+        .then((choice) => {
+          if (choice === 'Copy command') {
+            void vscode.env.clipboard.writeText(command);
+          } else if (choice === 'Run in terminal') {
+            this.runInstall(command);
+          }
+        }),
+    );
+  }
+
+  /** Runs the install in a terminal that closes itself on success; its closing restarts the server. */
+  private runInstall(command: string): void {
+    const terminal = vscode.window.createTerminal({ name: `${CLIENT_NAME}: install` });
+    const watch = vscode.window.onDidCloseTerminal((closed) => {
+      if (closed === terminal) {
+        watch.dispose();
+        void this.restart();
+      }
+    });
+    this.disposables.push(watch);
+    terminal.show();
+    terminal.sendText(`${command} && exit`);
+  }
+
+  private notifyOnce(key: string, show: () => unknown): void {
+    if (!this.notified.has(key)) {
+      this.notified.add(key);
+      show();
+    }
+  }
+
+  /** One server per window, for the first workspace folder (or the active file's folder). */
+  private workspaceFolder(): vscode.WorkspaceFolder | undefined {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    return vscode.workspace.workspaceFolders?.[0] ?? (active && vscode.workspace.getWorkspaceFolder(active));
+  }
+
+  private log(message: string): void {
+    this.output.info(`[client] ${message}`);
+  }
+}
+
+interface WatchableApi {
+  environments?: { onDidChangeActiveEnvironmentPath?: (listener: () => void) => vscode.Disposable };
+}
+
+function expansionContext(folder: vscode.WorkspaceFolder | undefined): ExpansionContext {
+  return { workspaceFolder: folder?.uri.fsPath, home: os.homedir(), env: process.env };
+}
+
+function describeSource(interpreter: Interpreter): string {
+  switch (interpreter.source) {
+    case 'setting':
+      return 'pyperf.interpreter';
+    case 'python-extension':
+      return 'selected in the Python extension';
+    case 'default':
+      return 'default; set pyperf.interpreter or select one in the Python extension to change it';
+  }
+}
+
+/** One spawn of the interpreter that says whether it can run the server (see serverCommand.ts). */
+function runProbe(interpreter: string, cwd: string): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const { command, args } = probeCommand(interpreter);
+    let child: cp.ChildProcess;
+    try {
+      child = cp.spawn(command, args, { cwd, stdio: 'ignore', timeout: PROBE_TIMEOUT_MS });
+    } catch (err) {
+      resolve(interpretProbe(null, (err as NodeJS.ErrnoException).code ?? 'ENOENT'));
+      return;
+    }
+    child.on('error', (err: NodeJS.ErrnoException) => resolve(interpretProbe(null, err.code)));
+    child.on('exit', (code) => resolve(interpretProbe(code)));
+  });
+}
