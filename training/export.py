@@ -339,7 +339,9 @@ def check_file(path: Path, prompts: Sequence[str], references: Sequence[dict[str
     """Run the exported file with llama.cpp on the reference token ids: tokenization, greedy path, logit gap.
 
     The file's greedy output equals the merged model's iff, at every step of the merged model's greedy path, the
-    file's argmax is the same token (both decode the same prefix): that is what ``greedy_match`` checks.
+    file's argmax is the same token (both decode the same prefix): that is what ``greedy_match`` checks. Where they
+    first differ, ``divergence_margin`` is how far apart the merged model put the two tokens' logits: a margin
+    within twice the logit gap measured there is a near-tie that rounding alone can flip (``near_tie``).
     """
     import contextlib
     import io
@@ -359,11 +361,18 @@ def check_file(path: Path, prompts: Sequence[str], references: Sequence[dict[str
             scores = np.array(llm.scores[len(ids) - 1 : len(ids) - 1 + len(greedy)])
             argmax = scores.argmax(-1).tolist()
             first_diff = next((i for i, (a, b) in enumerate(zip(argmax, greedy, strict=True)) if a != b), None)
+            margin, near_tie = None, False
+            if first_diff is not None:
+                row = reference["logits"][first_diff]
+                margin = float(row[greedy[first_diff]] - row[argmax[first_diff]])
+                near_tie = margin <= 2 * float(np.abs(scores[first_diff] - row).max())
             results.append(
                 {
                     "tokenization_match": tokens == ids,
                     "greedy_match": first_diff is None,
                     "first_divergence": first_diff,
+                    "divergence_margin": None if margin is None else round(margin, 6),
+                    "near_tie": near_tie,
                     "max_abs_logit_gap": round(float(np.abs(scores - reference["logits"]).max()), 6),
                     "greedy_tokens": len(greedy),
                 }
@@ -373,6 +382,7 @@ def check_file(path: Path, prompts: Sequence[str], references: Sequence[dict[str
     return {
         "tokenization_match": all(r["tokenization_match"] for r in results),
         "greedy_match": all(r["greedy_match"] for r in results),
+        "greedy_match_up_to_near_ties": all(r["greedy_match"] or r["near_tie"] for r in results),
         "max_abs_logit_gap": max(r["max_abs_logit_gap"] for r in results),
         "prompts": results,
     }
@@ -437,8 +447,12 @@ def run_export(options: ExportOptions) -> dict[str, Any]:
         for entry in files.values():
             entry["check"] = check_file(Path(entry["path"]), prompts, references)
         timings["check_s"] = round(time.monotonic() - clock, 1)
-        exact = [e for e in files.values() if e["produced"] in FLOAT_TYPES]
-        report["check_passed"] = all(e["check"]["greedy_match"] for e in exact)
+        # f32 must reproduce the merged model's greedy output exactly; f16 may differ only at a near-tie.
+        report["check_passed"] = all(
+            e["check"]["greedy_match"] if e["produced"] == "f32" else e["check"]["greedy_match_up_to_near_ties"]
+            for e in files.values()
+            if e["produced"] in FLOAT_TYPES
+        )
     (options.out / "export-report.json").write_text(json.dumps(report, indent=1))
     return report
 
@@ -478,7 +492,8 @@ def run(args: argparse.Namespace) -> int:
         check = entry.get("check", {})
         print(
             f"{entry['path']}: {entry['produced']} ({entry['bytes'] / 1e6:.1f} MB) "
-            f"greedy_match={check.get('greedy_match')} max_abs_logit_gap={check.get('max_abs_logit_gap')}",
+            f"greedy_match={check.get('greedy_match')} (up to near-ties: {check.get('greedy_match_up_to_near_ties')}) "
+            f"max_abs_logit_gap={check.get('max_abs_logit_gap')}",
             file=sys.stderr,
         )
     return 0 if report.get("check_passed", True) else 1
