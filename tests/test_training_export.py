@@ -94,7 +94,8 @@ def test_export_from_a_gguf_base_keeps_its_metadata(tiny_gguf_base, tmp_path):
 
 def test_the_servers_local_model_loads_an_export_and_generates(exported):
     model = LocalModel(Path(exported["files"]["Q8_0"]["path"]), n_ctx=1024, n_threads=1)
-    generations = model.generate(build_messages("print(sum([1, 2]))"), GenerationSettings(max_tokens=8, time_budget_s=30))
+    settings = GenerationSettings(max_tokens=8, time_budget_s=30)
+    generations = model.generate(build_messages("print(sum([1, 2]))"), settings)
     assert model.chat_template_source == "gguf"
     assert len(generations) == 1 and generations[0].tokens > 0
 
