@@ -3,6 +3,7 @@
 // "Optimize for speed" from the editor's context menu, check the editor now holds the faster code, save.
 // Started by e2e/run (URL, WS, OUT, NODE_PATH set there). Screenshots: $OUT/*.png. Exit 0 only if all passed.
 'use strict';
+const fs = require('node:fs');
 const { chromium } = require('playwright-core');
 
 const URL = process.env.URL;
@@ -10,6 +11,8 @@ const WS = process.env.WS;
 const OUT = process.env.OUT || '.';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FILE = 'slow.py';
+// Workspace settings: VS Code watches the workspace's .vscode/settings.json for changes made outside the editor.
+const WORKSPACE_SETTINGS = `${WS}/.vscode/settings.json`;
 
 let page;
 const t0 = Date.now();
@@ -111,7 +114,41 @@ async function waitForStatus(pattern, timeoutMs) {
   await page.mouse.move(5, 5);
   await page.keyboard.press('Escape');
 
-  // 5. "Optimize for speed" from the editor's context menu, cursor in the slow loop
+  // 5. a settings change reaches the running server without a restart: diagnostics off, then on again
+  const squiggles = () => page.locator('.squiggly-info, .squiggly-warning, .squiggly-hint').count();
+  const setWorkspaceSetting = (key, value) => {
+    fs.mkdirSync(`${WS}/.vscode`, { recursive: true });
+    fs.writeFileSync(WORKSPACE_SETTINGS, JSON.stringify({ [key]: value }, null, 2));
+  };
+  const waitForSquiggles = async (wanted, what) => {
+    const until = Date.now() + 30000;
+    while (!wanted(await squiggles())) {
+      if (Date.now() > until) {
+        throw new Error(`diagnostics never ${what}`);
+      }
+      await page.waitForTimeout(250);
+    }
+  };
+  const before = await squiggles();
+  setWorkspaceSetting('pyperf.diagnostics.enabled', false);
+  await waitForSquiggles((n) => n === 0, 'went away with pyperf.diagnostics.enabled = false');
+  log(`pyperf.diagnostics.enabled = false: ${before} squiggles -> 0; status: ${flat(await statusItem().innerText())}`);
+  setWorkspaceSetting('pyperf.diagnostics.enabled', true);
+  await waitForSquiggles((n) => n > 0, 'came back with pyperf.diagnostics.enabled = true');
+  const status = flat(await statusItem().innerText());
+  log(`pyperf.diagnostics.enabled = true: ${await squiggles()} squiggles; status: ${status}`);
+  if (!/Pyperf: ready/.test(status)) {
+    throw new Error(`the settings change disturbed the server: ${status}`);
+  }
+  const serverStarts = async () => {
+    await statusItem().click(); // the log: one "[client] starting:" line per server start
+    await page.waitForTimeout(1000);
+    const output = page.locator('.part.panel .monaco-editor .view-lines').first();
+    await output.waitFor({ timeout: 10000 });
+    return flat(await output.innerText()).split('[client] starting:').length - 1;
+  };
+
+  // 6. "Optimize for speed" from the editor's context menu, cursor in the slow loop
   const loopLine = page.locator('.monaco-editor .view-line', { hasText: 'for i in range(n)' }).first();
   await loopLine.click();
   await loopLine.click({ button: 'right' });
@@ -121,14 +158,14 @@ async function waitForStatus(pattern, timeoutMs) {
   await item.click();
   log('ran "Optimize for speed" from the context menu');
 
-  // 6. while it runs, the status bar names the job
+  // 7. while it runs, the status bar names the job
   const working = await waitForStatus(/Pyperf: working/, 30000).catch((e) => `(not seen: ${e.message})`);
   log('status:', working);
   if (working.includes('working')) {
     await shot('4-working');
   }
 
-  // 7. the editor now holds the faster code, and VS Code says how much faster
+  // 8. the editor now holds the faster code, and VS Code says how much faster
   const editDeadline = Date.now() + 300000;
   let text = await editorText();
   while (!text.includes('sys.stdin.readline') && Date.now() < editDeadline) {
@@ -148,12 +185,33 @@ async function waitForStatus(pattern, timeoutMs) {
   log('status:', await waitForStatus(/Pyperf: ready/, 30000));
   await shot('5-optimized');
 
-  // 8. save (e2e/run checks the file on disk) and show the server log
+  // 9. save (e2e/run checks the file on disk) and show the server log: one start, no restart
   await page.keyboard.press('Control+S');
   await page.waitForTimeout(1500);
-  await statusItem().click();
-  await page.waitForTimeout(2000);
+  const starts = await serverStarts();
   await shot('6-server-log');
+  log(`server starts in the log: ${starts}`);
+  if (starts !== 1) {
+    throw new Error(`expected one server start, the log shows ${starts}`);
+  }
+
+  // 10. an interpreter without the server: the change restarts the server (debounced), one notification gives
+  // the exact install command (the wheel inside the .vsix), the status bar says so; back to the default: ready
+  if (process.env.BARE_PYTHON) {
+    await page.keyboard.press('Escape');
+    setWorkspaceSetting('pyperf.interpreter', process.env.BARE_PYTHON);
+    log('status:', await waitForStatus(/server not installed/, 30000));
+    await page.waitForTimeout(1500);
+    const note = await notificationsText();
+    log('notification:', note);
+    const installs = note.split('does not have the pyperf-assistant server').length - 1;
+    if (installs !== 1 || !/-m pip install '[^']*bundled\/pyperf_assistant-[^']*\.whl\[embed,llm\]'/.test(note)) {
+      throw new Error(`expected one notification with the install command, got: ${note}`);
+    }
+    await shot('7-not-installed');
+    setWorkspaceSetting('pyperf.diagnostics.enabled', true); // pyperf.interpreter unset again
+    log('status:', await waitForStatus(/Pyperf: ready/, 90000));
+  }
   log('PASS');
   await browser.close();
 })().catch(async (err) => {
