@@ -35,6 +35,7 @@ FAST = AnnotateOptions(timeout_s=2.0, num_trials=3, ignore_first_k=1, progress=F
         ("import os\ndef add(a, b):\n    while True:\n        os.fork()\n", "error"),
         ("import sys\ndef add(a, b):\n    return a + b\nsys.exit(0)\n", "before the tests finished"),
         ("def plus(a, b):\n    return a + b\n", "does not define the entry point 'add'"),
+        ("def add(a, b):\n    return a + b\nadd = None\n", "TypeError"),
         ("def add(a, b)\n    return a + b\n", "does not parse"),
         (None, "no code"),
     ],
@@ -56,6 +57,12 @@ def test_a_passing_solution_is_timed(runner: Runner) -> None:
                                  FAST)
     assert result.passed and result.reason is None and result.runtime_s is not None and result.runtime_s > 0
     assert noisy.passed
+    with runner.worker() as worker:
+        # a demo under the main guard is not run (it would wait for stdin here); module-level code is
+        demo = "def add(a, b):\n    return a + b\nif __name__ == '__main__':\n    print(add(int(input()), 1))\n"
+        assert annotate_solution(worker, ADD, demo, FAST).passed
+        reads = "def add(a, b):\n    return a + b\nprint(add(int(input()), 1))\n"
+        assert "EOFError" in (annotate_solution(worker, ADD, reads, FAST).reason or "")
     assert slow.passed and slow.runtime_s > 5 * result.runtime_s  # type: ignore[operator]
 
 

@@ -5,11 +5,12 @@ Everything runs through the project's one runner (:class:`bench.runner.Runner`, 
 median kept), so a solution that loops, forks without end or allocates gigabytes ends as a failure with the
 sandbox's reason instead of hanging the run.
 
-- Function problems (MBPP, HumanEval): the program is the problem's prompt (its imports and helpers; the stub
-  it declares is then replaced), the solution, the problem's ``check`` function, ``check(<entry_point>)`` and a
-  final marker line. It passes when it exits 0 with the marker last on stdout, so a solution that calls
-  ``sys.exit(0)`` before the tests ran does not pass. A solution that does not define the entry point at its
-  top level fails without running.
+- Function problems (MBPP, HumanEval): the problem's prompt (its imports and helpers; the stub it declares is
+  then replaced) and the solution are executed as a module named ``solution`` (so a demo under ``if __name__ ==
+  "__main__":`` does not run, as in HumanEval-style harnesses), then the problem's ``check`` function in the
+  same namespace, ``check(<entry_point>)`` and a final marker line. It passes when it exits 0 with the marker
+  last on stdout, so a solution that calls ``sys.exit(0)`` before the tests ran does not pass. A solution that
+  does not define the entry point at its top level fails without running.
 - Stdio problems (CodeNet): the solution runs on every sample input; its outputs must match the expected ones
   (:func:`bench.compare.outputs_match`).
 
@@ -120,8 +121,15 @@ def build_program(problem: Problem, code: str) -> str:
     # The prompt's stub (a docstring is a whole body) is defined first and replaced by the solution's function;
     # a prompt that does not parse on its own is left out rather than failing every solution.
     prefix = f"{problem.prompt.rstrip()}\n\n\n" if _parses(problem.prompt) else ""
-    return (f"{prefix}{code.rstrip()}\n\n\n{problem.test_code.rstrip()}\n\n\n"
-            f"check({problem.entry_point})\nprint({PASS_MARKER!r})\n")
+    # Executed as a module named "solution", as HumanEval-style harnesses (Code-Optimise's included) do: a demo
+    # under `if __name__ == "__main__":` (reading stdin, calling main()) is not part of the solution.
+    return (
+        "_namespace = {'__name__': 'solution'}\n"
+        f"exec(compile({prefix + code.rstrip() + chr(10)!r}, 'solution.py', 'exec'), _namespace)\n"
+        f"exec(compile({problem.test_code.rstrip() + chr(10)!r}, 'tests.py', 'exec'), _namespace)\n"
+        f"_namespace['check'](_namespace[{problem.entry_point!r}])\n"
+        f"print({PASS_MARKER!r})\n"
+    )
 
 
 def _parses(code: str) -> bool:

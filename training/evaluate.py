@@ -179,7 +179,7 @@ def plot(results: Sequence[ModelResult], path: Path) -> None:
     left.set_ylabel("pass@1")
     left.set_ylim(0, 1)
     right.bar(labels, [(r.common_mean_runtime_s or 0.0) * 1e3 for r in results], color="tab:orange")
-    right.set_ylabel("mean runtime, common problems (ms)")
+    right.set_ylabel("runtime, common problems (ms)", fontsize=9)
     for axis in (left, right):
         axis.tick_params(axis="x", labelrotation=20)
     fig.tight_layout()
