@@ -13,6 +13,7 @@ from training.annotate import (
     AnnotateOptions,
     annotate_file,
     annotate_solution,
+    build_program,
     convert_code_optimise,
     static_problem,
 )
@@ -64,6 +65,22 @@ def test_a_passing_solution_is_timed(runner: Runner) -> None:
         reads = "def add(a, b):\n    return a + b\nprint(add(int(input()), 1))\n"
         assert "EOFError" in (annotate_solution(worker, ADD, reads, FAST).reason or "")
     assert slow.passed and slow.runtime_s > 5 * result.runtime_s  # type: ignore[operator]
+
+
+def test_repeat_calls_check_that_many_times_and_divides_the_runtime(runner: Runner) -> None:
+    counting = "def add(a, b):\n    print('call')\n    return a + b\n"
+    result = runner.run(build_program(ADD, counting, repeat=7))
+    assert result.ok and result.stdout_text.split().count("call") == 7 * 2  # check() calls add twice
+    once = AnnotateOptions(timeout_s=5.0, num_trials=3, progress=False)
+    many = AnnotateOptions(timeout_s=5.0, num_trials=3, progress=False, repeat=200)
+    work = "def add(a, b):\n    return sum(range(20_000)) * 0 + a + b\n"
+    with runner.worker() as worker:
+        single, repeated = (annotate_solution(worker, ADD, work, o) for o in (once, many))
+    assert single.passed and repeated.passed
+    # Per call: the run's fixed cost (start, compile) is shared by 200 calls, so the time per call is smaller...
+    assert repeated.runtime_s < single.runtime_s  # type: ignore[operator]
+    # ...but not below the solution's own work (2 x 20,000 additions, well over 0.1 ms)
+    assert repeated.runtime_s > 1e-4  # type: ignore[operator]
 
 
 def test_stdio_solutions_are_compared_by_output(runner: Runner) -> None:

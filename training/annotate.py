@@ -15,7 +15,10 @@ sandbox's reason instead of hanging the run.
   (:func:`bench.compare.outputs_match`).
 
 ``runtime_s`` is the median CPU time of the whole program (compile, the solution's definitions, the tests), in
-seconds, for passing solutions; null otherwise. Output rows: the input row plus ``passed, runtime_s, reason``.
+seconds, divided by ``repeat`` (function problems: how many times the program calls ``check``; 1 by default),
+for passing solutions; null otherwise. A run costs ~1.5 ms whatever the solution, more than most MBPP tests
+take: with repeat 1 the runtimes of one problem's solutions are mostly that overhead and its noise.
+Output rows: the input row plus ``passed, runtime_s, reason``.
 
 ``--code-optimise FILE`` converts Code-Optimise's timed MBPP solutions (``mbpp/solutions_*.jsonl``) into the
 same rows without running anything: ``code`` = the question's signature + the answer's body, ``passed`` = its
@@ -54,6 +57,9 @@ class AnnotateOptions:
     num_trials: int = 5
     ignore_first_k: int = 1
     jobs: int | None = None  # runner workers (default: one per usable CPU)
+    # Function problems: calls of check() per run; runtime_s is the run's time over this. MBPP's tests take tens of
+    # microseconds, well under the ~1.5 ms a run costs anyway: repeating them makes the solution's own work count.
+    repeat: int = 1
     progress: bool = True
     resume: bool = False
 
@@ -64,6 +70,8 @@ class AnnotateOptions:
             raise ValueError(f"memory limit must be >= 64 MiB, got {self.memory_mb}")
         if not 0 <= self.ignore_first_k < self.num_trials:
             raise ValueError("need 0 <= ignore_first_k < num_trials")
+        if self.repeat < 1:
+            raise ValueError(f"repeat must be >= 1, got {self.repeat}")
 
 
 @dataclass(frozen=True)
@@ -116,8 +124,9 @@ def _top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def build_program(problem: Problem, code: str) -> str:
-    """The program that tests ``code`` on a function problem (see the module docstring)."""
+def build_program(problem: Problem, code: str, repeat: int = 1) -> str:
+    """The program that tests ``code`` on a function problem (see the module docstring), calling ``check``
+    ``repeat`` times (the first call decides; the others only add to the time)."""
     # The prompt's stub (a docstring is a whole body) is defined first and replaced by the solution's function;
     # a prompt that does not parse on its own is left out rather than failing every solution.
     prefix = f"{problem.prompt.rstrip()}\n\n\n" if _parses(problem.prompt) else ""
@@ -127,7 +136,8 @@ def build_program(problem: Problem, code: str) -> str:
         "_namespace = {'__name__': 'solution'}\n"
         f"exec(compile({prefix + code.rstrip() + chr(10)!r}, 'solution.py', 'exec'), _namespace)\n"
         f"exec(compile({problem.test_code.rstrip() + chr(10)!r}, 'tests.py', 'exec'), _namespace)\n"
-        f"_namespace['check'](_namespace[{problem.entry_point!r}])\n"
+        f"for _ in range({repeat}):\n"
+        f"    _namespace['check'](_namespace[{problem.entry_point!r}])\n"
         f"print({PASS_MARKER!r})\n"
     )
 
@@ -151,7 +161,7 @@ def annotate_solution(worker: Worker, problem: Problem, code: str | None, option
         return Annotation(False, None, rejected)
     assert code is not None
     if problem.kind == "function":
-        program, inputs = build_program(problem, code), [b""]
+        program, inputs = build_program(problem, code, options.repeat), [b""]
 
         def check(_name: str, _index: int, result: RunResult) -> str | None:
             lines = result.stdout.decode("utf-8", errors="replace").rstrip().splitlines()
@@ -173,7 +183,8 @@ def annotate_solution(worker: Worker, problem: Problem, code: str | None, option
         if problem.kind == "function":  # one input: "input 0: " says nothing there
             failure = failure.removeprefix("input 0: ")
         return Annotation(False, None, failure[:300])
-    return Annotation(True, timing.median_s, None)
+    calls = options.repeat if problem.kind == "function" else 1
+    return Annotation(True, timing.median_s / calls, None)
 
 
 def annotate_rows(rows: Iterable[dict], problems: Mapping[str, Problem], runner: Runner,
@@ -283,13 +294,15 @@ def add_annotate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=AnnotateOptions.timeout_s, help="seconds per run")
     parser.add_argument("--memory-mb", type=int, default=AnnotateOptions.memory_mb, help="memory per run")
     parser.add_argument("--num-trials", type=int, default=AnnotateOptions.num_trials)
+    parser.add_argument("--repeat", type=int, default=AnnotateOptions.repeat,
+                        help="function problems: check() calls per run; runtime = run time / repeat")
     parser.add_argument("--ignore-first-k", type=int, default=AnnotateOptions.ignore_first_k)
     parser.add_argument("--jobs", type=int, default=None, help="runner workers (default: one per CPU)")
 
 
 def annotate_options(args: argparse.Namespace, resume: bool = False) -> AnnotateOptions:
     return AnnotateOptions(timeout_s=args.timeout, memory_mb=args.memory_mb, num_trials=args.num_trials,
-                           ignore_first_k=args.ignore_first_k, jobs=args.jobs,
+                           ignore_first_k=args.ignore_first_k, jobs=args.jobs, repeat=args.repeat,
                            progress=not getattr(args, "no_progress", False), resume=resume)
 
 

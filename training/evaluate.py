@@ -145,13 +145,13 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 3) -> str:
 
 
 def markdown(report: dict) -> str:
-    s = report["settings"]["sample"]
+    s, a = report["settings"]["sample"], report["settings"]["annotate"]
     lines = [
         f"# Code-Optimise evaluation: {report['source']}, {report['n_problems']} problems",
         "",
         f"n = {s['n']} per problem, temperature {s['temperature']}, max tokens {s['max_tokens']}; runtimes are "
-        f"the median CPU time of the whole test program over {report['settings']['annotate']['num_trials']} "
-        f"trials (first {report['settings']['annotate']['ignore_first_k']} dropped). Common problems: "
+        f"the median CPU time of the whole test program over {a['num_trials']} trials (first "
+        f"{a['ignore_first_k']} dropped), divided by the {a['repeat']} check() calls it makes. Common problems: "
         f"{report['common_problems']} (solved by every model).",
         "",
         "| model | pass@1 | solved | mean runtime of passing (ms) | mean runtime, common problems (ms) "
