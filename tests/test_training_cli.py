@@ -7,12 +7,18 @@ import sys
 import types
 
 import pytest
-from training_support import sft_rows, write_jsonl
+from training_support import one_torch_thread, sft_rows, write_jsonl
 
 from training import cli
 from training.cli import COMMAND_MODULES, build_parser, main
 
 COMMANDS = ("dataset", "sft", "dpo", "export", "sample", "annotate", "merge", "evaluate")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with one_torch_thread():
+        yield
 
 
 def test_every_command_module_imports_and_registers():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from training_support import preference_rows, sft_rows, write_jsonl
+from training_support import one_torch_thread, preference_rows, sft_rows, write_jsonl
 
 from training.dpo import DPOOptions, DPOTask, dpo_loss, read_preferences, run_dpo, sequence_logps, tokenize_preferences
 from training.errors import TrainingError
@@ -18,6 +18,12 @@ from training.loop import LoopOptions, train
 from training.lora import LoraOptions, add_lora
 from training.model import load_model, load_tokenizer, resolve_base
 from training.sft import SFTOptions, run_sft, tokenize_example
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

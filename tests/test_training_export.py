@@ -9,7 +9,7 @@ import gguf
 import numpy as np
 import pytest
 import torch
-from training_support import sft_rows, write_jsonl
+from training_support import one_torch_thread, sft_rows, write_jsonl
 
 from server.optimizer.llm import GenerationSettings, LocalModel
 from server.optimizer.prompt import build_messages
@@ -18,6 +18,12 @@ from training.export import ExportOptions, check_architecture, effective_type, r
 from training.loop import LoopOptions
 from training.model import load_model, load_tokenizer, resolve_base
 from training.sft import SFTOptions, run_sft
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

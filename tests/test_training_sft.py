@@ -12,13 +12,19 @@ from pathlib import Path
 
 import pytest
 import torch
-from training_support import sft_rows, write_jsonl
+from training_support import one_torch_thread, sft_rows, write_jsonl
 
 from training.errors import TrainingError
 from training.loop import LoopOptions, TrainingInterrupted, checkpoint_dirs, cosine_with_warmup, train
 from training.lora import LoraOptions, add_lora
 from training.model import load_model, load_tokenizer, resolve_base
 from training.sft import IGNORE, SFTOptions, SFTTask, prompt_and_full, run_sft, tokenize_example, tokenize_rows
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,10 @@ ChatML chat template (what SmolLM2 has, at hidden 64 and 2 layers), and datasets
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,16 @@ def preference_rows(n: int = 4) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models gain nothing from a second thread, and on a busy machine its synchronisation costs seconds."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

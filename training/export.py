@@ -45,7 +45,7 @@ class ExportOptions:
     out: Path
     adapters: list[Path] = field(default_factory=list)
     base: str | None = None
-    types: tuple[str, ...] = ("f16", "Q8_0")
+    types: tuple[str, ...] = ("f16", "Q8_0", "Q4_K_M")
     check: bool = True
     check_tokens: int = 24
     name: str = "model"
@@ -374,6 +374,7 @@ def check_file(path: Path, prompts: Sequence[str], references: Sequence[dict[str
                     "divergence_margin": None if margin is None else round(margin, 6),
                     "near_tie": near_tie,
                     "max_abs_logit_gap": round(float(np.abs(scores - reference["logits"]).max()), 6),
+                    "mean_abs_logit_gap": round(float(np.abs(scores - reference["logits"]).mean()), 6),
                     "greedy_tokens": len(greedy),
                 }
             )
@@ -384,6 +385,7 @@ def check_file(path: Path, prompts: Sequence[str], references: Sequence[dict[str
         "greedy_match": all(r["greedy_match"] for r in results),
         "greedy_match_up_to_near_ties": all(r["greedy_match"] or r["near_tie"] for r in results),
         "max_abs_logit_gap": max(r["max_abs_logit_gap"] for r in results),
+        "mean_abs_logit_gap": round(sum(r["mean_abs_logit_gap"] for r in results) / len(results), 6),
         "prompts": results,
     }
 
@@ -468,7 +470,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--name", default="model", help="file name stem (default: %(default)s)")
     parser.add_argument(
         "--types",
-        default="f16,Q8_0",
+        default="f16,Q8_0,Q4_K_M",
         help=f"comma-separated, of {', '.join(FLOAT_TYPES + QUANT_TYPES)} (default: %(default)s)",
     )
     parser.add_argument("--no-check", action="store_true", help="skip the PyTorch vs llama.cpp check")

@@ -125,7 +125,8 @@ def train(
     total = per_epoch * options.epochs
     if options.max_steps is not None:
         total = min(total, options.max_steps)
-    warmup = int(options.warmup_ratio * total)
+    # At least one warmup step whenever a ratio is set: a short run otherwise starts at the peak rate.
+    warmup = math.ceil(options.warmup_ratio * total)
 
     _seed_everything(options.seed)
     params = [p for p in model.parameters() if p.requires_grad]
