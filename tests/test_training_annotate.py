@@ -81,6 +81,11 @@ def test_repeat_calls_check_that_many_times_and_divides_the_runtime(runner: Runn
     assert repeated.runtime_s < single.runtime_s  # type: ignore[operator]
     # ...but not below the solution's own work (2 x 20,000 additions, well over 0.1 ms)
     assert repeated.runtime_s > 1e-4  # type: ignore[operator]
+    # Repeating never turns a correct solution into a timeout: one that is too slow to repeat is run once.
+    slow = "def add(a, b):\n    return sum(range(2_000_000)) * 0 + a + b\n"
+    with runner.worker() as worker:
+        verdict = annotate_solution(worker, ADD, slow, AnnotateOptions(timeout_s=1.0, num_trials=2, repeat=1000))
+    assert verdict.passed and verdict.runtime_s > 0.01  # type: ignore[operator]
 
 
 def test_stdio_solutions_are_compared_by_output(runner: Runner) -> None:
