@@ -18,7 +18,16 @@ from training.errors import TrainingError
 from training.loop import LoopOptions, TrainingInterrupted, checkpoint_dirs, cosine_with_warmup, train
 from training.lora import LoraOptions, add_lora
 from training.model import load_model, load_tokenizer, resolve_base
-from training.sft import IGNORE, SFTOptions, SFTTask, prompt_and_full, run_sft, tokenize_example, tokenize_rows
+from training.sft import (
+    IGNORE,
+    SFTOptions,
+    SFTTask,
+    prompt_and_full,
+    run_sft,
+    split_by_group,
+    tokenize_example,
+    tokenize_rows,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -169,3 +178,22 @@ def test_a_base_that_is_neither_hf_nor_gguf_is_refused(tmp_path):
         resolve_base(tmp_path)
     with pytest.raises(TrainingError, match="does not exist"):
         resolve_base(tmp_path / "missing")
+
+
+def test_validation_holds_out_whole_problems_and_is_evaluated_before_at_checkpoints_and_after(tiny_hf_model, tmp_path):
+    rows = sft_rows(12)
+    train_rows, val_rows = split_by_group(rows, 0.25, seed=1)
+    assert val_rows and len(train_rows) + len(val_rows) == len(rows)
+    assert not {r["group"] for r in train_rows} & {r["group"] for r in val_rows}
+    assert len(val_rows) >= 0.25 * len(rows)
+
+    data = write_jsonl(tmp_path / "sft.jsonl", rows)
+    loop = options(tmp_path / "v", epochs=1, batch_size=1, grad_accum=2, save_every=2, max_steps=4)
+    summary = run_sft(SFTOptions(data=data, base=str(tiny_hf_model), val_fraction=0.25, loop=loop))
+    log = json.loads((tmp_path / "v" / "log.json").read_text())
+    assert [e["step"] for e in log["evaluations"]] == [0, 2, 4]
+    assert summary["val_loss_before"] == log["evaluations"][0]["val_loss"]
+    assert summary["val_loss_after"] == log["evaluations"][-1]["val_loss"]
+    assert set(log["config"]["val_ids"]).isdisjoint(log["config"]["example_ids"])
+    with pytest.raises(TrainingError, match="--val-fraction"):
+        split_by_group(rows, 1.0, seed=0)

@@ -99,6 +99,7 @@ class LoopResult:
     steps: int
     first_loss: float | None
     last_loss: float | None
+    evaluations: list[dict[str, Any]]
     seconds: float
     adapter: Path
     log: Path
@@ -111,10 +112,13 @@ def train(
     options: LoopOptions,
     config: dict[str, Any] | None = None,
     on_step: Callable[[int], None] | None = None,
+    evaluate: Callable[[Any], dict[str, float]] | None = None,
 ) -> LoopResult:
     """Train the trainable parameters of the peft ``model`` on ``task``; ``config`` is recorded in the log.
 
-    ``on_step(step)`` is called after every optimizer step (tests use it to interrupt a run).
+    ``on_step(step)`` is called after every optimizer step (tests use it to interrupt a run). ``evaluate(model)``
+    (held-out metrics, e.g. ``val_loss``) runs before the first step, at every checkpoint and at the end; its
+    results go to the log's ``evaluations``.
     """
     import torch
 
@@ -137,6 +141,7 @@ def train(
         "total_steps": total,
         "steps_per_epoch": per_epoch,
         "steps": [],
+        "evaluations": [],
         "finished": False,
     }
     step, elapsed = 0, 0.0
@@ -146,14 +151,28 @@ def train(
             raise TrainingError(f"--resume: no checkpoint in {options.out / CHECKPOINTS}")
         step, elapsed, saved_log = _load_checkpoint(checkpoint, model, optimizer, scheduler, total)
         log["steps"] = [entry for entry in saved_log.get("steps", []) if entry["step"] <= step]
+        log["evaluations"] = [entry for entry in saved_log.get("evaluations", []) if entry["step"] <= step]
         print(f"resuming from {checkpoint} (step {step} of {total})", file=sys.stderr)
 
     model.train()
     started = time.monotonic() - elapsed
     stop = _StopFlag()
+
+    def run_evaluation() -> None:
+        if evaluate is None or any(entry["step"] == step for entry in log["evaluations"]):
+            return
+        model.eval()
+        with torch.no_grad():
+            metrics = evaluate(model)
+        model.train()
+        log["evaluations"].append({"step": step, **{k: round(v, 6) for k, v in metrics.items()}})
+        print(f"evaluation at step {step}: {json.dumps(metrics)}", file=sys.stderr)
+
     bar = _progress(options, total, step)
     try:
         with stop.installed():
+            if step == 0:
+                run_evaluation()
             while step < total:
                 epoch, within = divmod(step, per_epoch)
                 micro = task.batches(epoch)[within * options.grad_accum : (within + 1) * options.grad_accum]
@@ -176,6 +195,7 @@ def train(
                 bar.update(1)
                 bar.set_postfix(loss=f"{metrics['loss']:.4f}")
                 if step % options.save_every == 0 and step < total:
+                    run_evaluation()
                     _save_checkpoint(options, model, optimizer, scheduler, step, time.monotonic() - started, log)
                 if on_step is not None:
                     on_step(step)
@@ -185,6 +205,7 @@ def train(
                         f"interrupted at step {step} of {total}; checkpoint saved to {path}; "
                         "rerun the same command with --resume to continue"
                     )
+            run_evaluation()
     except (MemoryError, torch.OutOfMemoryError) as exc:
         _free_memory()
         raise TrainingError(f"out of memory at step {step + 1} ({type(exc).__name__}): {OOM_ADVICE}") from exc
@@ -207,6 +228,7 @@ def train(
         adapter=adapter,
         log=options.out / LOG_FILE,
         plot=plot,
+        evaluations=log["evaluations"],
     )
 
 
@@ -333,9 +355,13 @@ def write_plot(log: dict[str, Any], path: Path) -> Path | None:
     rewards = [k for k in ("reward_chosen", "reward_rejected", "reward_margin") if k in steps[0]]
     figure, axes = plt.subplots(1, 2 if rewards else 1, figsize=(11 if rewards else 6, 4), squeeze=False)
     xs = [entry["step"] for entry in steps]
-    axes[0][0].plot(xs, [entry["loss"] for entry in steps], label="loss")
+    axes[0][0].plot(xs, [entry["loss"] for entry in steps], label="training loss")
+    evaluations = [e for e in log.get("evaluations", []) if "val_loss" in e]
+    if evaluations:
+        axes[0][0].plot([e["step"] for e in evaluations], [e["val_loss"] for e in evaluations], "o-", label="val loss")
+        axes[0][0].legend()
     axes[0][0].set_xlabel("optimizer step")
-    axes[0][0].set_ylabel("training loss")
+    axes[0][0].set_ylabel("loss")
     axes[0][0].set_title(str(log.get("config", {}).get("task", "training")))
     for key in rewards:
         axes[0][1].plot(xs, [entry[key] for entry in steps], label=key)

@@ -72,6 +72,8 @@ class SFTOptions:
     max_length: int = 1024
     limit: int | None = None
     shortest: bool = False
+    val_fraction: float = 0.0
+    val_data: Path | None = None
     on_bad: str = "skip"
     lora: LoraOptions = field(default_factory=LoraOptions)
     loop: LoopOptions = field(default_factory=LoopOptions)
@@ -116,6 +118,20 @@ class SFTTask:
         return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
     def loss(self, model: Any, batch: list[int]) -> tuple[Any, dict[str, float]]:
+        out, labels = self._forward(model, batch)
+        return out.loss, {"tokens": float((labels != IGNORE).sum())}
+
+    def evaluate(self, model: Any) -> dict[str, float]:
+        """The loss over every answer token of the examples (token-weighted), in fixed order: ``val_loss``."""
+        total, tokens = 0.0, 0
+        for start in range(0, len(self.examples), self.batch_size):
+            out, labels = self._forward(model, list(range(start, min(start + self.batch_size, len(self.examples)))))
+            n = int((labels[:, 1:] != IGNORE).sum())
+            total += float(out.loss) * n
+            tokens += n
+        return {"val_loss": total / max(1, tokens)}
+
+    def _forward(self, model: Any, batch: list[int]) -> tuple[Any, Any]:
         import torch
 
         items = [self.examples[i] for i in batch]
@@ -130,7 +146,23 @@ class SFTTask:
             labels[row, :n] = torch.tensor(item.labels)
             mask[row, :n] = 1
         out = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device))
-        return out.loss, {"tokens": float((labels != IGNORE).sum())}
+        return out, labels
+
+
+def split_by_group(rows: list[dict[str, Any]], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, validation): whole groups (problems) go to validation until it holds ``fraction`` of the rows."""
+    if not 0 <= fraction < 1:
+        raise TrainingError(f"--val-fraction must be in [0, 1), got {fraction}")
+    groups = sorted({row["group"] for row in rows})
+    random.Random(seed).shuffle(groups)
+    held: set[str] = set()
+    held_rows = 0
+    for group in groups:
+        if held_rows >= fraction * len(rows):
+            break
+        held.add(group)
+        held_rows += sum(1 for row in rows if row["group"] == group)
+    return [r for r in rows if r["group"] not in held], [r for r in rows if r["group"] in held]
 
 
 def run_sft(options: SFTOptions) -> dict[str, Any]:
@@ -143,6 +175,13 @@ def run_sft(options: SFTOptions) -> dict[str, Any]:
     rows = read_sft_rows(options.data, options.on_bad)  # type: ignore[arg-type]
     if not rows:
         raise TrainingError(f"{options.data} holds no usable examples")
+    if options.val_data is not None:
+        val_rows = read_sft_rows(options.val_data, options.on_bad)  # type: ignore[arg-type]
+    else:
+        rows, val_rows = split_by_group(rows, options.val_fraction, options.loop.seed)
+    overlap = {r["group"] for r in rows} & {r["group"] for r in val_rows}
+    if overlap:
+        raise TrainingError(f"validation shares problems with training: {', '.join(sorted(overlap)[:5])}")
     started = time.monotonic()
     model, tokenizer = load_for_training(base, options.lora, device=options.device)
     load_s = time.monotonic() - started
@@ -151,6 +190,10 @@ def run_sft(options: SFTOptions) -> dict[str, Any]:
         raise TrainingError(f"no example fits --max-length {options.max_length}: raise it")
     print(f"sft: {json.dumps(stats)}; base {base.describe()} loaded in {load_s:.1f}s", file=sys.stderr)
     task = SFTTask(examples, options.loop.batch_size, tokenizer.pad_token_id, options.loop.seed)
+    val_examples, val_stats = tokenize_rows(tokenizer, val_rows, options.max_length)
+    validation = SFTTask(val_examples, options.loop.batch_size, tokenizer.pad_token_id, options.loop.seed)
+    if val_rows:
+        print(f"sft: validation {json.dumps(val_stats)}", file=sys.stderr)
     config = {
         "task": "sft",
         "base": base.describe(),
@@ -162,9 +205,12 @@ def run_sft(options: SFTOptions) -> dict[str, Any]:
         "lora": {"r": options.lora.r, "alpha": options.lora.alpha, "dropout": options.lora.dropout,
                  "targets": list(options.lora.target_modules)},
         "data_stats": stats,
+        "val_stats": val_stats,
         "example_ids": [t.id for t in examples],
+        "val_ids": [t.id for t in val_examples],
     }
-    result = train(model, task, options.loop, config)
+    result = train(model, task, options.loop, config, evaluate=validation.evaluate if val_examples else None)
+    val_losses = [e["val_loss"] for e in result.evaluations]
     summary = {
         "task": "sft",
         "base": str(base.path),
@@ -178,6 +224,9 @@ def run_sft(options: SFTOptions) -> dict[str, Any]:
         "log": str(result.log),
         "plot": str(result.plot) if result.plot else None,
         "data_stats": stats,
+        "val_stats": val_stats,
+        "val_loss_before": val_losses[0] if val_losses else None,
+        "val_loss_after": val_losses[-1] if val_losses else None,
     }
     write_run_file(result.adapter, summary)
     return summary
@@ -201,6 +250,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-length", type=int, default=1024, help="longest example in tokens (longer: skipped)")
     parser.add_argument("--limit", type=int, default=None, help="use at most N examples")
     parser.add_argument("--shortest", action="store_true", help="with --limit: the N shortest examples")
+    parser.add_argument(
+        "--val-fraction", type=float, default=0.0, help="hold out whole problems (groups) for a validation loss"
+    )
+    parser.add_argument("--val-data", type=Path, default=None, help="validation JSONL (instead of --val-fraction)")
     parser.add_argument("--on-bad", choices=("skip", "fail"), default="skip", help="rows without an assistant turn")
     add_lora_arguments(parser)
     add_loop_arguments(parser, LoopOptions(out=Path("reports/training/sft")))
@@ -215,6 +268,8 @@ def run(args: argparse.Namespace) -> int:
         max_length=args.max_length,
         limit=args.limit,
         shortest=args.shortest,
+        val_fraction=args.val_fraction,
+        val_data=args.val_data,
         on_bad=args.on_bad,
         lora=lora_options(args),
         loop=loop_options(args),
