@@ -24,7 +24,7 @@ ADD = Problem(id="t/add", source="t", prompt='def add(a, b):\n    """Add two num
                                            "    assert candidate(-1, 1) == 0\n")
 SQUARE = Problem(id="t/sq", source="t", prompt="print n squared", kind="stdio",
                  io_cases=(("3\n", "9\n"), ("10\n", "100\n")))
-FAST = AnnotateOptions(timeout_s=2.0, num_trials=3, ignore_first_k=1, progress=False)
+FAST = AnnotateOptions(timeout_s=2.0, num_trials=3, ignore_first_k=1, progress=False, repeat=1)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_repeat_calls_check_that_many_times_and_divides_the_runtime(runner: Runn
     counting = "def add(a, b):\n    print('call')\n    return a + b\n"
     result = runner.run(build_program(ADD, counting, repeat=7))
     assert result.ok and result.stdout_text.split().count("call") == 7 * 2  # check() calls add twice
-    once = AnnotateOptions(timeout_s=5.0, num_trials=3, progress=False)
+    once = AnnotateOptions(timeout_s=5.0, num_trials=3, progress=False, repeat=1)
     many = AnnotateOptions(timeout_s=5.0, num_trials=3, progress=False, repeat=200)
     work = "def add(a, b):\n    return sum(range(20_000)) * 0 + a + b\n"
     with runner.worker() as worker:
@@ -116,7 +116,7 @@ def test_annotate_file_reports_bad_lines_and_resumes(tmp_path: Path) -> None:
     assert report == [f"{source}:2: skipped: not JSON (Expecting value)",
                       f"{source}:3: skipped: no 'problem_id', 'code' field"]
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    resumed = AnnotateOptions(timeout_s=2.0, num_trials=2, progress=False, resume=True)
+    resumed = AnnotateOptions(timeout_s=2.0, num_trials=2, progress=False, resume=True, repeat=1)
     stats = annotate_file(source, out, resumed, problems=problems)
     assert stats.skipped == 1 and stats.rows == 2 and stats.passed == 0
     annotated = [json.loads(line) for line in out.read_text().splitlines()]
