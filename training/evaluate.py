@@ -154,14 +154,14 @@ def markdown(report: dict) -> str:
         f"{a['ignore_first_k']} dropped), divided by the {a['repeat']} check() calls it makes. Common problems: "
         f"{report['common_problems']} (solved by every model).",
         "",
-        "| model | pass@1 | solved | mean runtime of passing (ms) | mean runtime, common problems (ms) "
+        "| model | pass@1 | solved | mean runtime of passing (µs) | mean runtime, common problems (µs) "
         "| relative (common) | generation s | annotation s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for m in report["models"]:
         lines.append(
             f"| {m['label']} | {m['pass_at_1']:.3f} | {m['solved']}/{m['problems']} | "
-            f"{_fmt(m['mean_runtime_s'], 1e3)} | {_fmt(m['common_mean_runtime_s'], 1e3)} | "
+            f"{_fmt(m['mean_runtime_s'], 1e6, 2)} | {_fmt(m['common_mean_runtime_s'], 1e6, 2)} | "
             f"{_fmt(m['common_relative_runtime'])} | {m['sampling_s']:.0f} | {m['annotation_s']:.0f} |"
         )
     return "\n".join(lines) + "\n"
@@ -178,8 +178,8 @@ def plot(results: Sequence[ModelResult], path: Path) -> None:
     left.bar(labels, [r.pass_at_1 for r in results], color="tab:blue")
     left.set_ylabel("pass@1")
     left.set_ylim(0, 1)
-    right.bar(labels, [(r.common_mean_runtime_s or 0.0) * 1e3 for r in results], color="tab:orange")
-    right.set_ylabel("runtime, common problems (ms)", fontsize=9)
+    right.bar(labels, [(r.common_mean_runtime_s or 0.0) * 1e6 for r in results], color="tab:orange")
+    right.set_ylabel("runtime, common problems (µs)", fontsize=9)
     for axis in (left, right):
         axis.tick_params(axis="x", labelrotation=20)
     fig.tight_layout()
@@ -219,6 +219,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for m in report["models"]:
         warn(f"{m['label']}: pass@1 {m['pass_at_1']:.3f} ({m['solved']}/{m['problems']} solved), mean runtime of "
-             f"passing {_fmt(m['mean_runtime_s'], 1e3)} ms")
+             f"passing {_fmt(m['mean_runtime_s'], 1e6, 2)} µs")
     warn(f"report: {args.out / 'report.md'}")
     return 0
