@@ -119,9 +119,15 @@ def evaluate(rows: Sequence[EvalRow], runner: Runner, settings: EvalSettings,
     results: dict[int, RowResult] = {}
     interrupted = False
     pool = ThreadPoolExecutor(max_workers=runner.jobs)
-    bar = tqdm(total=len(rows), desc=description, unit="row", disable=not progress, dynamic_ncols=True)
-    pending: set[Future[RowResult]] = {pool.submit(evaluate_row, row, runner, settings, select) for row in rows}
+    # Rows take seconds each: show every one as it finishes (tqdm's default throttling can hide them).
+    bar = tqdm(total=len(rows), desc=description, unit="row", disable=not progress, dynamic_ncols=True,
+               mininterval=0, miniters=1)
+    pending: set[Future[RowResult]] = set()
     try:
+        # Submitting inside the try: a Ctrl-C between two submits must still kill the runs already started,
+        # or the pool's exit would wait for them (a hanging program holds the process for its full timeout).
+        for row in rows:
+            pending.add(pool.submit(evaluate_row, row, runner, settings, select))
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:

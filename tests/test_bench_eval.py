@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -141,10 +142,20 @@ def test_ctrl_c_leaves_a_partial_report(tmp_path: Path):
         [sys.executable, "-m", "bench", "eval", "--generations", str(generations), "--tests", str(tests),
          "--out", str(out), "--jobs", "1", "--num-trials", "1", "--ignore-first-k", "0", "--max-time-per-run", "60"],
         stderr=subprocess.PIPE, text=True,
+        # A test session started in the background inherits an ignored SIGINT; Ctrl-C must reach the CLI.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(4)
+    # Interrupt once the first row is done (the progress bar says 1/3), however slow the machine is.
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: process.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while "1/3" not in "".join(seen) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    reader.join(timeout=5)
+    err = "".join(seen)
     assert process.returncode == 130, err
     assert "Traceback" not in err
     report = json.loads((out / "report.json").read_text())
