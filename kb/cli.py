@@ -38,7 +38,15 @@ def _embedder_options(args: argparse.Namespace, *, for_build: bool):
         else args.description_weight,
         max_seq_length=args.max_seq_length or options.max_seq_length,
         threads=getattr(args, "threads", None),
+        backend=getattr(args, "backend", None) or (bulk_backend() if for_build else options.backend),
     )
+
+
+def bulk_backend() -> str:
+    """The backend for embedding many texts: torch when installed (throughput), else the NumPy one."""
+    import importlib.util
+
+    return "torch" if importlib.util.find_spec("torch") is not None else "auto"
 
 
 def _index_options(args: argparse.Namespace):
@@ -341,7 +349,13 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--m", type=int, help="HNSW links per node (16)")
     parser.add_argument("--ef-construction", type=int, help="HNSW build breadth (200)")
     parser.add_argument("--index-threads", type=int, help="threads for the HNSW build (1 = deterministic)")
-    parser.add_argument("--threads", type=int, help="torch threads for embedding")
+    parser.add_argument("--threads", type=int, help="threads for embedding")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "numpy", "torch"),
+        help="embedding backend (default: torch when installed, ~3x the NumPy throughput for bulk builds "
+        "with bfloat16; the vectors are the same within 3e-3, so either can query the result)",
+    )
     parser.add_argument("--chunk-size", type=int, default=256, help="pairs committed at a time (resume unit)")
     parser.add_argument(
         "--force", action="store_true", help="replace a knowledge base built from other input"

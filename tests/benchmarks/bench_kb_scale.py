@@ -44,6 +44,7 @@ if str(REPO) not in sys.path:
 
 from kb.build import BuildOptions, PairRecord, build_kb, read_pairs  # noqa: E402
 from kb.catalogue import load_catalogue  # noqa: E402
+from kb.cli import bulk_backend  # noqa: E402
 from kb.embed import EmbedderOptions  # noqa: E402
 from kb.index import IndexOptions, exact_search  # noqa: E402
 from kb.query import KnowledgeBase, RetrievalPolicy  # noqa: E402
@@ -232,7 +233,7 @@ def run_build(entries: int, out: Path, threads: int, max_seq_length: int, chunk:
     records = synthetic_records(entries)
     report["generate_s"] = round(time.perf_counter() - started, 1)
     options = BuildOptions(
-        embedder=EmbedderOptions(threads=threads, max_seq_length=max_seq_length, batch_size=64),
+        embedder=EmbedderOptions(threads=threads, max_seq_length=max_seq_length, batch_size=64, backend=bulk_backend()),
         index=IndexOptions(kind="hnsw"),
         rate_from="input",
         chunk_size=chunk,
