@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from typing import Any
 
 from training.dataset import bad, message_problem, read_jsonl
 from training.errors import TrainingError
-from training.loop import LoopOptions, add_loop_arguments, loop_options, train
+from training.loop import LoopOptions, ShuffledBatches, add_loop_arguments, loop_options, train
 from training.lora import LoraOptions, add_lora_arguments, lora_options
 from training.sft import IGNORE, write_run_file
 
@@ -110,23 +108,16 @@ def tokenize_preferences(
     return kept, {"rows": len(rows), "too_long": too_long, "used": len(kept)}
 
 
-class DPOTask:
+class DPOTask(ShuffledBatches):
     """Micro-batches of preference pairs; chosen and rejected go through the model in one batch."""
 
     def __init__(self, pairs: list[PreferencePair], batch_size: int, pad_id: int, beta: float, seed: int) -> None:
         self.pairs = pairs
+        self.count = len(pairs)
         self.batch_size = batch_size
         self.pad_id = pad_id
         self.beta = beta
         self.seed = seed
-
-    def num_batches(self) -> int:
-        return math.ceil(len(self.pairs) / self.batch_size)
-
-    def batches(self, epoch: int) -> list[list[int]]:
-        order = list(range(len(self.pairs)))
-        random.Random(self.seed * 1_000_003 + epoch).shuffle(order)
-        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
     def loss(self, model: Any, batch: list[int]) -> tuple[Any, dict[str, float]]:
         import torch

@@ -84,6 +84,23 @@ class Task(Protocol):
         ...
 
 
+class ShuffledBatches:
+    """``Task.num_batches``/``batches`` for ``count`` items: micro-batches of indices, reshuffled each epoch from
+    the seed (so a resumed run sees the same order). Subclasses set ``count``, ``batch_size`` and ``seed``."""
+
+    count: int
+    batch_size: int
+    seed: int
+
+    def num_batches(self) -> int:
+        return math.ceil(self.count / self.batch_size)
+
+    def batches(self, epoch: int) -> list[list[int]]:
+        order = list(range(self.count))
+        random.Random(self.seed * 1_000_003 + epoch).shuffle(order)
+        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+
 def cosine_with_warmup(step: int, warmup: int, total: int) -> float:
     """The learning-rate factor at ``step``: linear warmup to 1, then cosine decay to 0 at ``total``."""
     if warmup > 0 and step < warmup:

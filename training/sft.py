@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from training.errors import TrainingError
-from training.loop import LoopOptions, add_loop_arguments, loop_options, train
+from training.loop import LoopOptions, ShuffledBatches, add_loop_arguments, loop_options, train
 from training.lora import LoraOptions, add_lora_arguments, lora_options
 
 IGNORE = -100
@@ -100,22 +99,15 @@ def tokenize_rows(
     return kept, stats
 
 
-class SFTTask:
+class SFTTask(ShuffledBatches):
     """Micro-batches of ``batch_size`` examples, reshuffled each epoch from the seed; causal-LM loss on labels."""
 
     def __init__(self, examples: list[Tokenized], batch_size: int, pad_id: int, seed: int) -> None:
         self.examples = examples
+        self.count = len(examples)
         self.batch_size = batch_size
         self.pad_id = pad_id
         self.seed = seed
-
-    def num_batches(self) -> int:
-        return math.ceil(len(self.examples) / self.batch_size)
-
-    def batches(self, epoch: int) -> list[list[int]]:
-        order = list(range(len(self.examples)))
-        random.Random(self.seed * 1_000_003 + epoch).shuffle(order)
-        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
     def loss(self, model: Any, batch: list[int]) -> tuple[Any, dict[str, float]]:
         out, labels = self._forward(model, batch)
