@@ -114,3 +114,14 @@ def test_dpo_from_an_sft_adapter_records_the_chain_for_export(tiny_hf_model, tmp
     # The SFT adapter is merged into the reference, so DPO starts at loss log 2 on top of it.
     assert dpo["first_loss"] == pytest.approx(math.log(2), abs=1e-4)
     assert adapter_chain([Path(dpo["adapter"])]) == [Path(sft["adapter"]).resolve(), Path(dpo["adapter"]).resolve()]
+
+
+def test_limit_and_shortest_pick_the_pairs_with_the_shortest_longer_side(tiny):
+    rows = preference_rows(6)
+    every, _ = tokenize_preferences(tiny[1], rows, 1024)
+    longest_side = {p.id: max(len(p.chosen[0]), len(p.rejected[0])) for p in every}
+    picked, stats = tokenize_preferences(tiny[1], rows, 1024, limit=2, shortest=True)
+    assert stats["used"] == 2
+    assert sorted(longest_side[p.id] for p in picked) == sorted(longest_side.values())[:2]
+    first, _ = tokenize_preferences(tiny[1], rows, 1024, limit=2)
+    assert [p.id for p in first] == ["pref-0", "pref-1"]

@@ -23,7 +23,7 @@ from training.dataset import bad, message_problem, read_jsonl
 from training.errors import TrainingError
 from training.loop import LoopOptions, ShuffledBatches, add_loop_arguments, loop_options, train
 from training.lora import LoraOptions, add_lora_arguments, lora_options
-from training.sft import IGNORE, write_run_file
+from training.sft import IGNORE, take, write_run_file
 
 DEFAULT_BETA = 0.1
 
@@ -90,9 +90,12 @@ def read_preferences(path: Path, on_bad: str = "skip") -> list[dict[str, Any]]:
 
 
 def tokenize_preferences(
-    tokenizer: Any, rows: list[dict[str, Any]], max_length: int
+    tokenizer: Any, rows: list[dict[str, Any]], max_length: int, limit: int | None = None, shortest: bool = False
 ) -> tuple[list[PreferencePair], dict[str, int]]:
-    """Tokenized pairs; a pair whose chosen or rejected conversation exceeds ``max_length`` is left out."""
+    """Tokenized pairs; a pair whose chosen or rejected conversation exceeds ``max_length`` is left out.
+
+    ``limit``/``shortest`` as for SFT, a pair's length being its longer side's.
+    """
     from training.sft import tokenize_example
 
     kept, too_long = [], 0
@@ -105,6 +108,7 @@ def tokenize_preferences(
             too_long += 1
             continue
         kept.append(PreferencePair(row["id"], sides[0], sides[1]))
+    kept = take(kept, limit, shortest, length=lambda p: max(len(p.chosen[0]), len(p.rejected[0])))
     return kept, {"rows": len(rows), "too_long": too_long, "used": len(kept)}
 
 
@@ -146,6 +150,8 @@ class DPOOptions:
     device: str | None = None
     beta: float = DEFAULT_BETA
     max_length: int = 1024
+    limit: int | None = None
+    shortest: bool = False
     init_adapters: tuple[Path, ...] = ()
     on_bad: str = "skip"
     lora: LoraOptions = field(default_factory=LoraOptions)
@@ -166,7 +172,7 @@ def run_dpo(options: DPOOptions) -> dict[str, Any]:
     started = time.monotonic()
     model, tokenizer = load_for_training(base, options.lora, options.init_adapters, options.device)
     load_s = time.monotonic() - started
-    pairs, stats = tokenize_preferences(tokenizer, rows, options.max_length)
+    pairs, stats = tokenize_preferences(tokenizer, rows, options.max_length, options.limit, options.shortest)
     if not pairs:
         raise TrainingError(f"no preference pair fits --max-length {options.max_length}: raise it")
     print(f"dpo: {json.dumps(stats)}; base {base.describe()} loaded in {load_s:.1f}s", file=sys.stderr)
@@ -212,6 +218,8 @@ def register(subparsers: Any) -> None:
     add_model_arguments(parser)
     parser.add_argument("--beta", type=float, default=DEFAULT_BETA, help="DPO temperature (default: %(default)s)")
     parser.add_argument("--max-length", type=int, default=1024, help="longest conversation in tokens (longer: skipped)")
+    parser.add_argument("--limit", type=int, default=None, help="use at most N pairs")
+    parser.add_argument("--shortest", action="store_true", help="with --limit: the N shortest pairs")
     parser.add_argument(
         "--init-adapter", type=Path, action="append", default=[], help="SFT adapter merged in first (repeatable)"
     )
@@ -228,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         beta=args.beta,
         max_length=args.max_length,
+        limit=args.limit,
+        shortest=args.shortest,
         init_adapters=tuple(args.init_adapter),
         on_bad=args.on_bad,
         lora=lora_options(args),

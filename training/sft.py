@@ -14,7 +14,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,13 @@ class SFTOptions:
     loop: LoopOptions = field(default_factory=LoopOptions)
 
 
+def take(items: list, limit: int | None, shortest: bool, length: Callable[[Any], int]) -> list:
+    """At most ``limit`` of ``items``: the first ones, or with ``shortest`` the shortest (ties by ``id``)."""
+    if shortest:
+        items = sorted(items, key=lambda item: (length(item), item.id))
+    return items if limit is None else items[:limit]
+
+
 def tokenize_rows(
     tokenizer: Any, rows: list[dict[str, Any]], max_length: int, limit: int | None = None, shortest: bool = False
 ) -> tuple[list[Tokenized], dict[str, int]]:
@@ -89,10 +96,7 @@ def tokenize_rows(
             too_long += 1
             continue
         kept.append(Tokenized(row["id"], ids, labels))
-    if shortest:
-        kept.sort(key=lambda t: (len(t.input_ids), t.id))
-    if limit is not None:
-        kept = kept[:limit]
+    kept = take(kept, limit, shortest, length=lambda t: len(t.input_ids))
     stats = {"rows": len(rows), "too_long": too_long, "used": len(kept)}
     stats["tokens"] = sum(len(t.input_ids) for t in kept)
     stats["answer_tokens"] = sum(sum(1 for label in t.labels if label != IGNORE) for t in kept)
