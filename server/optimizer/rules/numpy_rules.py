@@ -137,8 +137,7 @@ class NumpyArrayAsList(Rule):
                     derived[name] = (node, operands, _Array(["?"], dtype, None, None))
                     changed = True
         known = {n: a for n, (_, a) in arrays.items()} | {n: a for n, (_, _, a) in derived.items()}
-        for expr in self._inline_expressions(source, known):
-            operands = _elementwise_operands(source, expr, known)
+        for expr, operands in self._inline_expressions(source, known):
             dtypes = {known[o.id].dtype for o in operands} | _scalar_dtypes(source, expr, known)
             dtype = "float" if "float" in dtypes else "int"
             if dtype == "float" and is_call_to(source.parent(expr), source, "sum"):
@@ -147,19 +146,27 @@ class NumpyArrayAsList(Rule):
             derived[f"<inline {source.start(expr)}>"] = (expr, operands, _Array(["?"], dtype, None, None))
         return derived
 
-    def _inline_expressions(self, source: Source, known: dict[str, _Array]) -> list[ast.expr]:
-        """Element-wise expressions of arrays (``a - b``) used once, where any iterable does: ``list(a - b)``."""
+    def _inline_expressions(
+        self, source: Source, known: dict[str, _Array]
+    ) -> list[tuple[ast.expr, list[ast.Name]]]:
+        """Element-wise expressions of arrays (``a - b``) used once, where any iterable does: ``list(a - b)``.
+
+        Returns each whole expression with its array operands.
+        """
         found = []
         for node in walk(source.tree):
-            if not isinstance(node, ast.BinOp | ast.UnaryOp) or _elementwise_operands(source, node, known) is None:
+            if not isinstance(node, ast.BinOp | ast.UnaryOp):
                 continue
             consumer = source.parent(node)
-            if isinstance(consumer, ast.BinOp | ast.UnaryOp):
-                continue  # not the whole expression
-            if (is_call_to(consumer, source, *ITERATING_BUILTINS) and node in consumer.args) or (
-                isinstance(consumer, ast.For | ast.comprehension) and consumer.iter is node
+            # The whole expression only (not a part of one), consumed where any iterable does.
+            if not (
+                (is_call_to(consumer, source, *ITERATING_BUILTINS) and node in consumer.args)
+                or (isinstance(consumer, ast.For | ast.comprehension) and consumer.iter is node)
             ):
-                found.append(node)
+                continue
+            operands = _elementwise_operands(source, node, known)
+            if operands is not None:
+                found.append((node, operands))
         return found
 
     def _convertible(self, source: Source, arrays, derived) -> dict[str, list[TextEdit]]:
