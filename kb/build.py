@@ -118,7 +118,7 @@ class InputProblem:
 
 @dataclass(frozen=True)
 class MeasureOptions:
-    """How rates are measured with the bench runner (``bench.timing.measure_speedup``)."""
+    """How rates are measured with the bench runner (``bench.core.timing.measure_speedup``)."""
 
     num_trials: int = 5
     ignore_first_k: int = 1
@@ -402,10 +402,10 @@ class RateMeasurer:
     def _start(self):
         if self._runner is None:
             try:
-                from bench.runner import Runner
-                from bench.sandbox import SandboxLimits
+                from bench.core.runner import Runner
+                from bench.core.sandbox import SandboxLimits
             except ImportError as exc:
-                raise MeasurementUnavailableError(f"bench.runner cannot be imported: {exc}") from exc
+                raise MeasurementUnavailableError(f"bench.core.runner cannot be imported: {exc}") from exc
             self._runner = Runner(
                 mode="zygote", jobs=self.options.jobs, limits=SandboxLimits(timeout_s=self.options.timeout_s)
             )
@@ -417,7 +417,7 @@ class RateMeasurer:
 
     def measure(self, slow: str, fast: str, inputs: Sequence[bytes]) -> RateEvidence | str:
         """Evidence of the speedup, or the reason there is none (a failure or different outputs)."""
-        from bench.timing import TimingSettings, measure_speedup
+        from bench.core.timing import TimingSettings, measure_speedup
 
         settings = TimingSettings(
             num_trials=self.options.num_trials,
@@ -430,7 +430,7 @@ class RateMeasurer:
         if not (math.isfinite(result.speedup) and result.speedup > 0):
             return "the timing gave no usable speedup"
         detail = (
-            f"bench.timing.measure_speedup, {settings.num_trials} trials, {settings.metric} time, "
+            f"bench.core.timing.measure_speedup, {settings.num_trials} trials, {settings.metric} time, "
             f"{len(inputs)} inputs"
         )
         return RateEvidence("runner", result.slow_s, result.fast_s, detail)

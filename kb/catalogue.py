@@ -208,7 +208,7 @@ def _record(path: Path, results: dict[str, CatalogueMeasurement | str], options:
             }
     data = {
         "about": "Rates of kb/catalogue entries measured by `python -m kb measure-catalogue` with the bench "
-        "runner (bench.timing.measure_speedup, zygote mode, median of the kept trials). rate = 1 - "
+        "runner (bench.core.timing.measure_speedup, zygote mode, median of the kept trials). rate = 1 - "
         "fast_s/slow_s (FasterPy's convention), speedup = slow_s/fast_s.",
         "settings": {
             "num_trials": options.num_trials,
@@ -361,7 +361,7 @@ def check_entry(entry: CatalogueEntry, runner, size: int | None = None) -> str |
 
     A quick correctness check for tests and authors (rates come from ``measure_catalogue``).
     """
-    from bench.compare import outputs_match
+    from bench.core.compare import outputs_match
 
     stdin = entry.make_input(size)
     outputs = []

@@ -30,7 +30,7 @@ class RuleDoc:
 class Analysis:
     """The findings for one version of a document, or why there are none."""
 
-    findings: list = field(default_factory=list)  # server.optimizer.rules.Finding
+    findings: list = field(default_factory=list)  # optimizer.rules.Finding
     problem: str | None = None  # the file does not parse / is too long / the rules are unavailable
 
 
@@ -42,7 +42,7 @@ def analyse(text: str, max_lines: int, tree: ast.Module | None = None) -> Analys
     if text.count("\n") + 1 > max_lines:
         return Analysis(problem=f"the file has more than {max_lines} lines (diagnostics.maxLines): not analysed")
     try:
-        from server.optimizer.rules import find_all
+        from optimizer.rules import find_all
     except ImportError as exc:
         return Analysis(problem=f"the AST rules are not available ({exc})")
     try:
@@ -64,7 +64,7 @@ def rule_docs() -> dict[str, RuleDoc]:
     if _RULE_DOCS:
         return _RULE_DOCS
     try:
-        from server.optimizer.rules import ALL_RULES
+        from optimizer.rules import ALL_RULES
     except ImportError:
         return {}
     docs = _RULE_DOCS

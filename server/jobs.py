@@ -111,7 +111,7 @@ class _JobGenerator:
         self.progress = progress
 
     def candidates(self, code: str):
-        from server.optimizer.generate import CandidateGenerator, GeneratorSettings
+        from optimizer.generate import CandidateGenerator, GeneratorSettings
 
         self.progress("generating candidates")
         found, notes = [], []
@@ -154,10 +154,10 @@ class _JobGenerator:
 
 def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: None) -> JobOutcome:
     """Run one optimisation to the end in this process (the job process calls this)."""
-    from bench.sandbox import SandboxLimits
-    from server.optimizer.functions import FunctionNotFoundError
-    from server.optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
-    from server.optimizer.verify import VerificationInputs, VerifySettings
+    from bench.core.sandbox import SandboxLimits
+    from optimizer.functions import FunctionNotFoundError
+    from optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
+    from optimizer.verify import VerificationInputs, VerifySettings
 
     started = time.perf_counter()
     limits = SandboxLimits(timeout_s=max(1.0, min(10.0, request.time_budget_s / 4)))

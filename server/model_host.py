@@ -100,7 +100,7 @@ class ModelHost:
         return kb
 
     def _open_llm(self):
-        from server.optimizer.llm import LocalModel
+        from optimizer.llm import LocalModel
 
         model = LocalModel(self.config.model_path)
         model.load()
@@ -132,9 +132,9 @@ class ModelHost:
 
     def candidates(self, code: str, engine: str, top_k: int, time_budget_s: float) -> dict:
         from kb.errors import KBError
-        from server.optimizer.generate import CandidateGenerator, GeneratorSettings
-        from server.optimizer.llm import GenerationSettings, ModelError
-        from server.optimizer.retrieve import Suggestion
+        from optimizer.generate import CandidateGenerator, GeneratorSettings
+        from optimizer.llm import GenerationSettings, ModelError
+        from optimizer.retrieve import Suggestion
 
         host = self
 

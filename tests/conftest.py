@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.runner import Runner
-from bench.sandbox import SandboxLimits
+from bench.core.runner import Runner
+from bench.core.sandbox import SandboxLimits
 
 REPO = Path(__file__).resolve().parent.parent
 

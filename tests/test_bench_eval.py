@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.harness.cli import main
 
 SUM_SLOW = "n = int(input())\nt = 0\nfor i in range(n + 1):\n    t += i\nprint(t)\n"
 SUM_FAST = "n = int(input())\nprint(n * (n + 1) // 2)\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.cli import main
+from bench.harness.cli import main
 
 # A module-level quadratic string build: the rules turn it into a join, and it is verified faster.
 SLOW = "n = int(input())\ns = ''\nfor i in range(n):\n    s += str(i % 7)\nprint(len(s), s.count('3'))\n"

@@ -1,4 +1,4 @@
-from bench.compare import first_difference, outputs_match
+from bench.core.compare import first_difference, outputs_match
 
 
 def test_whitespace_is_normalised():

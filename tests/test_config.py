@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import EvalConfig, apply, load_config
-from bench.rows import DataError
+from bench.harness.config import EvalConfig, apply, load_config
+from bench.harness.rows import DataError
 
 
 def test_pie_keys_map_to_ours_and_paths_are_relative_to_the_file(tmp_path: Path):

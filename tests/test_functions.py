@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bench.runner import Runner
-from bench.sandbox import SandboxLimits
-from bench.timing import TimingSettings
-from server.optimizer.candidates import Candidate
-from server.optimizer.functions import (
+from bench.core.runner import Runner
+from bench.core.sandbox import SandboxLimits
+from bench.core.timing import TimingSettings
+from optimizer.candidates import Candidate
+from optimizer.functions import (
     FunctionNotFoundError,
     call_site_calls,
     doctest_calls,
@@ -16,8 +16,8 @@ from server.optimizer.functions import (
     function_inputs,
     hypothesis_calls,
 )
-from server.optimizer.pipeline import Optimizer, OptimizerSettings
-from server.optimizer.verify import VerifySettings
+from optimizer.pipeline import Optimizer, OptimizerSettings
+from optimizer.verify import VerifySettings
 
 MODULE = '''import math
 
@@ -109,7 +109,7 @@ def test_without_inputs_the_candidate_is_only_unverified(runner: Runner):
 
 
 def test_calls_observed_in_the_workspace_tests(runner: Runner, tmp_path):
-    from server.optimizer.functions import observed_calls
+    from optimizer.functions import observed_calls
 
     (tmp_path / "shapes.py").write_text("def area(w, h, scale=1):\n    return w * h * scale\n")
     (tmp_path / "test_shapes.py").write_text(

@@ -11,7 +11,7 @@ from kb.errors import KBExistsError, MalformedInputError
 from kb.query import KnowledgeBase
 from kb.schema import entry_id_for
 from kb.store import read_manifest
-from kb.testing import sample_pairs, shared_embedder
+from kb_support import sample_pairs, shared_embedder
 
 OPTIONS = BuildOptions(progress=False, rate_from="input")
 
@@ -120,7 +120,7 @@ def test_duplicate_pairs_are_kept_once(tmp_path, embedder):
 
 
 def test_rates_are_measured_with_the_bench_runner_when_inputs_exist(tmp_path, embedder):
-    pytest.importorskip("bench.timing")
+    pytest.importorskip("bench.core.timing")
     rows = [row for row in sample_pairs() if row["problem_id"] in ("t-sum", "t-member")]
     path = write_pairs(tmp_path / "pairs.jsonl", rows)
     options = replace(OPTIONS, rate_from="measure", measure=replace(OPTIONS.measure, num_trials=3))
@@ -134,7 +134,7 @@ def test_rates_are_measured_with_the_bench_runner_when_inputs_exist(tmp_path, em
 
 
 def test_a_pair_whose_fast_program_prints_something_else_is_not_given_a_measured_rate(tmp_path, embedder):
-    pytest.importorskip("bench.timing")
+    pytest.importorskip("bench.core.timing")
     row = {
         "problem_id": "wrong",
         "input": "print(int(input()) * 2)\n",

@@ -14,7 +14,7 @@ from kb.catalogue import (
 from kb.query import KnowledgeBase, RetrievalPolicy
 from kb.schema import rate_from_speedup
 from kb.summarise import TAG_CATEGORY
-from kb.testing import shared_embedder
+from kb_support import shared_embedder
 
 CATEGORIES = {path.name for path in CATALOGUE_DIR.iterdir() if path.is_dir()}
 
@@ -55,7 +55,7 @@ def test_every_entry_has_a_current_runner_measurement(entries):
 
 
 def test_fast_and_slow_programs_print_the_same_on_a_small_input(entries):
-    runner_module = pytest.importorskip("bench.runner")
+    runner_module = pytest.importorskip("bench.core.runner")
     with runner_module.Runner(mode="zygote") as runner:
         problems = {entry.id: check_entry(entry, runner, size=7) for entry in entries}
     assert {k: v for k, v in problems.items() if v} == {}

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from kb.cli import main
-from kb.testing import REPO_ROOT, sample_pairs
+from kb_support import REPO_ROOT, sample_pairs
 
 SNIPPET = "n = int(input())\nfor i in range(n):\n    a, b = map(int, input().split())\n    print(a + b)\n"
 

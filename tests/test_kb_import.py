@@ -12,7 +12,7 @@ from kb.embed import EmbedderOptions
 from kb.errors import EmbedderDimensionError
 from kb.importer import import_od_base
 from kb.query import KnowledgeBase
-from kb.testing import sample_pairs, shared_embedder
+from kb_support import sample_pairs, shared_embedder
 
 OPTIONS = BuildOptions(progress=False)
 

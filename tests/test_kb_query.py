@@ -20,7 +20,7 @@ from kb.errors import (
 )
 from kb.index import IndexOptions
 from kb.query import Candidate, KnowledgeBase, RetrievalPolicy, SuggestionHit, rerank
-from kb.testing import sample_pairs, shared_embedder
+from kb_support import sample_pairs, shared_embedder
 
 SET_QUERY = (
     "names = input().split()\nwanted = input().split()\nk = 0\nfor w in wanted:\n    if w in names:\n"

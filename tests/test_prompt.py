@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from server.optimizer.prompt import (
+from optimizer.prompt import (
     PROMPT_VERSION,
     SYSTEM_PROMPT,
     PromptMessages,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from server.optimizer.rules import (
+from optimizer.rules import (
     ALL_RULES,
     RULES_BY_CODE,
     Finding,
@@ -18,7 +18,7 @@ from server.optimizer.rules import (
     find_all,
     rewrite,
 )
-from server.optimizer.rules.testing import run_program
+from rules_support import run_program
 
 EVAL_INPUT = [RULES_BY_CODE["PERF104"]]
 
@@ -177,7 +177,7 @@ def test_byte_order_mark_and_form_feed():
 
 
 def test_subtree_index_walks_like_ast_walk():
-    from server.optimizer.rules.base import walk
+    from optimizer.rules.base import walk
 
     source = Source("def f(xs):\n    for x in xs:\n        if x:\n            print([y for y in x])\n    return 1\n")
     source.index  # noqa: B018
@@ -189,7 +189,7 @@ def test_subtree_index_walks_like_ast_walk():
 
 
 def test_walk_of_a_node_outside_every_index_falls_back_to_a_full_walk():
-    from server.optimizer.rules.base import walk
+    from optimizer.rules.base import walk
 
     Source("x = 1\n").index  # noqa: B018
     foreign = ast.parse("a = b + c\n")

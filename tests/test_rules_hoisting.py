@@ -2,8 +2,8 @@
 
 import pytest
 
-from server.optimizer.rules import rewrite
-from server.optimizer.rules.testing import check, edits_of, run_program
+from optimizer.rules import rewrite
+from rules_support import check, edits_of, run_program
 
 
 def test_sorted_in_loop():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from server.optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from server.optimizer.rules.testing import edits_of, run_program
+from optimizer.rules import RULES_BY_CODE, find_all, rewrite
+from rules_support import edits_of, run_program
 
 
 def check(rule: str, slow: str, fast: str, stdin: str, expected: str, starts: list[int]) -> None:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from server.optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from server.optimizer.rules.testing import run_program
+from optimizer.rules import RULES_BY_CODE, find_all, rewrite
+from rules_support import run_program
 
 
 def edits_of(code: str) -> list:

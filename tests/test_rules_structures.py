@@ -2,8 +2,8 @@
 
 import pytest
 
-from server.optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from server.optimizer.rules.testing import check, edits_of, run_program
+from optimizer.rules import RULES_BY_CODE, find_all, rewrite
+from rules_support import check, edits_of, run_program
 
 
 def test_list_membership_to_set():

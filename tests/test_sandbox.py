@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.runner import Runner
-from bench.sandbox import SandboxLimits
+from bench.core.runner import Runner
+from bench.core.sandbox import SandboxLimits
 
 
 def test_runs_a_program_on_stdin(runner: Runner):

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from bench.runner import Runner
-from bench.sandbox import RunResult
-from bench.timing import TimingSettings, measure_speedup, time_programs
+from bench.core.runner import Runner
+from bench.core.sandbox import RunResult
+from bench.core.timing import TimingSettings, measure_speedup, time_programs
 
 
 class RecordingWorker:

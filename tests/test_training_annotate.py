@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.runner import Runner
+from bench.core.runner import Runner
 from training.annotate import (
     AnnotateOptions,
     annotate_file,

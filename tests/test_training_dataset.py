@@ -9,8 +9,8 @@ import pytest
 from training_support import write_jsonl
 
 from kb.query import KnowledgeBase
-from kb.testing import sample_pairs, shared_embedder
-from server.optimizer.prompt import build_answer, build_messages, extract_code
+from kb_support import sample_pairs, shared_embedder
+from optimizer.prompt import build_answer, build_messages, extract_code
 from training.cli import main
 from training.dataset import DatasetOptions, build_dataset, read_sft_rows
 from training.errors import TrainingError

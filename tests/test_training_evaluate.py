@@ -58,7 +58,7 @@ def test_two_models_side_by_side_on_mbpp(shared_data: Path, tmp_path: Path,
         pytest.skip(f"MBPP not found under {shared_data}/mbpp")
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
     pytest.importorskip("gguf", reason="the gguf package writes the tiny test models")
-    from server.optimizer.tiny_gguf import write_tiny_gguf
+    from tiny_gguf import write_tiny_gguf
 
     folder = tmp_path_factory.mktemp("gguf")
     models = [write_tiny_gguf(folder / "a.gguf", seed=1), write_tiny_gguf(folder / "b.gguf", seed=2)]

@@ -11,8 +11,8 @@ import pytest
 import torch
 from training_support import one_torch_thread, sft_rows, write_jsonl
 
-from server.optimizer.llm import GenerationSettings, LocalModel
-from server.optimizer.prompt import build_messages
+from optimizer.llm import GenerationSettings, LocalModel
+from optimizer.prompt import build_messages
 from training.errors import TrainingError
 from training.export import ExportOptions, check_architecture, effective_type, run_export
 from training.loop import LoopOptions

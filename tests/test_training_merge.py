@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.optimizer.prompt import SYSTEM_PROMPT, build_task_messages, extract_code
+from optimizer.prompt import SYSTEM_PROMPT, build_task_messages, extract_code
 from training.annotate import convert_files
 from training.merge import MergeOptions, group_solutions, merge, merge_files, select_sft
 from training.problems import Problem

@@ -24,14 +24,14 @@ PROBLEMS = [
 def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
     pytest.importorskip("gguf", reason="the gguf package writes the tiny test model")
-    from server.optimizer.tiny_gguf import write_tiny_gguf
+    from tiny_gguf import write_tiny_gguf
 
     return write_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny.gguf")
 
 
 @pytest.fixture(scope="module")
 def tiny(tiny_path: Path):
-    from server.optimizer.llm import LocalModel
+    from optimizer.llm import LocalModel
 
     model = LocalModel(tiny_path, n_ctx=2048)
     model.load()

@@ -161,7 +161,7 @@ def test_run_sft_on_a_gguf_base_records_the_run(tiny_gguf_base, tmp_path):
 
 
 def test_sft_trains_on_the_optimizers_own_tiny_gguf(tmp_path):
-    from server.optimizer.tiny_gguf import write_tiny_gguf
+    from tiny_gguf import write_tiny_gguf
 
     base = write_tiny_gguf(tmp_path / "spm.gguf")
     data = write_jsonl(tmp_path / "sft.jsonl", sft_rows(2))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bench.runner import Runner
-from bench.sandbox import SandboxLimits
-from bench.timing import TimingSettings
-from server.optimizer.candidates import Candidate
-from server.optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
-from server.optimizer.verify import VerificationInputs, VerifySettings, verify_candidates
+from bench.core.runner import Runner
+from bench.core.sandbox import SandboxLimits
+from bench.core.timing import TimingSettings
+from optimizer.candidates import Candidate
+from optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
+from optimizer.verify import VerificationInputs, VerifySettings, verify_candidates
 
 SLOW = "n = int(input())\ns = 0\nfor i in range(n):\n    s += i * i\nprint(s)\n"
 FAST = "n = int(input())\nprint((n - 1) * n * (2 * n - 1) // 6)\n"

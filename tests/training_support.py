@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from server.optimizer.llm import CHATML_TEMPLATE
-from server.optimizer.prompt import build_answer, build_messages
+from optimizer.llm import CHATML_TEMPLATE
+from optimizer.prompt import build_answer, build_messages
 
 SPECIAL = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 

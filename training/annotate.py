@@ -1,7 +1,7 @@
 """``python -m training annotate``: run each sampled solution on its problem's tests, sandboxed, and time it.
 
-Everything runs through the project's one runner (:class:`bench.runner.Runner`, one pool) and timing
-(:func:`bench.timing.time_programs`: CPU time, ``num_trials`` trials, the first ``ignore_first_k`` dropped, the
+Everything runs through the project's one runner (:class:`bench.core.runner.Runner`, one pool) and timing
+(:func:`bench.core.timing.time_programs`: CPU time, ``num_trials`` trials, the first ``ignore_first_k`` dropped, the
 median kept), so a solution that loops, forks without end or allocates gigabytes ends as a failure with the
 sandbox's reason instead of hanging the run.
 
@@ -12,7 +12,7 @@ sandbox's reason instead of hanging the run.
   last on stdout, so a solution that calls ``sys.exit(0)`` before the tests ran does not pass. A solution that
   does not define the entry point at its top level fails without running.
 - Stdio problems (CodeNet): the solution runs on every sample input; its outputs must match the expected ones
-  (:func:`bench.compare.outputs_match`).
+  (:func:`bench.core.compare.outputs_match`).
 
 ``runtime_s`` is the median CPU time of the whole program (compile, the solution's definitions, the tests), in
 seconds, divided by ``repeat`` (function problems: how many times the program calls ``check``, 1000 by default),
@@ -43,7 +43,7 @@ from training.problems import Problem, ProblemDataError, problems_by_id
 from training.records import Report, open_for_append, read_jsonl, warn, write_row
 
 if TYPE_CHECKING:
-    from bench.runner import Runner, Worker
+    from bench.core.runner import Runner, Worker
 
 PASS_MARKER = "__pyperf_tests_passed__"
 SAMPLE_FIELDS = ("problem_id", "sample_id", "code")
@@ -155,9 +155,9 @@ def _parses(code: str) -> bool:
 
 def annotate_solution(worker: Worker, problem: Problem, code: str | None, options: AnnotateOptions) -> Annotation:
     """Run and time one solution on one held worker."""
-    from bench.compare import first_difference, outputs_match
-    from bench.sandbox import RunResult, SandboxLimits
-    from bench.timing import TimingSettings, time_programs
+    from bench.core.compare import first_difference, outputs_match
+    from bench.core.sandbox import RunResult, SandboxLimits
+    from bench.core.timing import TimingSettings, time_programs
 
     rejected = static_problem(problem, code)
     if rejected is not None:
@@ -219,8 +219,8 @@ def annotate_file(source: Path, out: Path, options: AnnotateOptions, data: Path 
     The rows' problems are looked up in ``problems`` if given, else loaded from the data folder by their ids."""
     from tqdm import tqdm
 
-    from bench.runner import Runner
-    from bench.sandbox import SandboxLimits
+    from bench.core.runner import Runner
+    from bench.core.sandbox import SandboxLimits
 
     rows = [row for _, row in read_jsonl(source, required=SAMPLE_FIELDS, report=report)]
     done: set[tuple[str, str]] = set()

@@ -1,8 +1,8 @@
 """``python -m training dataset``: chat-format SFT examples from (slow, fast) pairs, with leave-one-out retrieval.
 
 Every example is ``{"id", "group", "messages": [system, user, assistant]}``: the user turn is
-:func:`server.optimizer.prompt.build_messages` of the slow code and up to ``--suggestions`` knowledge-base hits,
-the assistant turn is :func:`~server.optimizer.prompt.build_answer` of the fast code, so the model is trained on
+:func:`optimizer.prompt.build_messages` of the slow code and up to ``--suggestions`` knowledge-base hits,
+the assistant turn is :func:`~optimizer.prompt.build_answer` of the fast code, so the model is trained on
 exactly the prompt the optimizer sends. Retrieval for a pair never returns the pair's own entry nor any entry of
 the same problem (``group``): the suggestions must not leak the answer.
 
@@ -145,7 +145,7 @@ def catalogue_pairs() -> Iterator[Pair]:
 
 def fasterpy_pairs(path: Path, on_bad: OnBad = "skip") -> Iterator[Pair]:
     """Pairs from FasterPy's message-format JSONL: the code of its user turn (slow) and assistant turn (fast)."""
-    from server.optimizer.prompt import extract_code
+    from optimizer.prompt import extract_code
 
     for number, row in read_jsonl(path, on_bad):
         messages = row.get("messages")
@@ -171,7 +171,7 @@ def example(pair: Pair, suggestions: Iterable[Any] = (), max_suggestions: int = 
     ``suggestions`` should hold no empty texts (build_messages would skip them, and the recorded ids would not
     match what the prompt shows); knowledge-base hits always have text.
     """
-    from server.optimizer.prompt import build_answer, build_messages
+    from optimizer.prompt import build_answer, build_messages
 
     messages = list(build_messages(pair.slow, list(suggestions), max_suggestions))
     messages.append({"role": "assistant", "content": build_answer(pair.fast)})

@@ -160,7 +160,7 @@ class DPOOptions:
 
 def run_dpo(options: DPOOptions) -> dict[str, Any]:
     """Train, write the adapter, log and plot under ``options.loop.out``; returns the run summary."""
-    from server.optimizer.prompt import PROMPT_VERSION
+    from optimizer.prompt import PROMPT_VERSION
     from training.model import load_for_training, resolve_base
 
     if options.beta <= 0:

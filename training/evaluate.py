@@ -98,7 +98,7 @@ def evaluate_models(models: Sequence[Path | None], problems: Sequence[Problem], 
                     sample_options: SampleOptions, annotate: AnnotateOptions, data: Path | None = None,
                     n_threads: int | None = None) -> dict:
     """Sample, annotate and score every model; write the reports; return report.json's content."""
-    from server.optimizer.llm import LocalModel
+    from optimizer.llm import LocalModel
 
     chosen = list(problems[: sample_options.limit] if sample_options.limit is not None else problems)
     ids = [p.id for p in chosen]
@@ -201,7 +201,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from server.optimizer.llm import ModelError, default_model_path
+    from optimizer.llm import ModelError, default_model_path
 
     # The default model is named by its file (None, "no model installed", reaches LocalModel's clear error).
     models: list[Path | None] = list(args.model) if args.model else [default_model_path()]

@@ -304,7 +304,7 @@ def tensor_types(path: Path) -> dict[str, int]:
 
 def check_prompts(tokenizer: Any) -> list[str]:
     """The fixed check prompts: the optimizer's prompt for a few small programs, chat template applied."""
-    from server.optimizer.prompt import build_messages
+    from optimizer.prompt import build_messages
 
     return [
         tokenizer.apply_chat_template(list(build_messages(code)), tokenize=False, add_generation_prompt=True)

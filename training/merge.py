@@ -17,7 +17,7 @@ generator seeded by ``seed`` and the problem id (the same pairs whatever the ord
 
 Rows (the contract with ``training.dataset``): SFT ``{"id", "group": problem_id, "messages": [system, user,
 assistant]}``; DPO ``{"id", "group", "messages": [system, user], "chosen", "rejected"}``: the user turn is
-:func:`server.optimizer.prompt.build_task_messages`, the assistant texts :func:`build_answer` of the code.
+:func:`optimizer.prompt.build_task_messages`, the assistant texts :func:`build_answer` of the code.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from server.optimizer.prompt import build_answer, build_task_messages
+from optimizer.prompt import build_answer, build_task_messages
 from training.problems import Problem, ProblemDataError, problems_by_id
 from training.records import Report, open_for_append, read_jsonl, warn, write_row
 

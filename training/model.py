@@ -1,7 +1,7 @@
 """Loading a base model and its tokenizer: a Hugging Face folder or a GGUF file (dequantized by transformers).
 
 Nothing is downloaded (``HF_HUB_OFFLINE=1``). The default base is the GGUF the optimizer runs,
-:func:`server.optimizer.llm.default_model_path`. The device is chosen automatically: cuda, then mps, then cpu.
+:func:`optimizer.llm.default_model_path`. The device is chosen automatically: cuda, then mps, then cpu.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class BaseModel:
 def resolve_base(path: str | Path | None) -> BaseModel:
     """The base model at ``path`` (None: the optimizer's default GGUF); TrainingError when it is neither kind."""
     if path is None:
-        from server.optimizer.llm import INSTALL_MODEL, default_model_path
+        from optimizer.llm import INSTALL_MODEL, default_model_path
 
         found = default_model_path()
         if found is None:
@@ -85,7 +85,7 @@ def load_tokenizer(base: BaseModel) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoTokenizer
 
-    from server.optimizer.llm import CHATML_TEMPLATE
+    from optimizer.llm import CHATML_TEMPLATE
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(base.folder), gguf_file=base.gguf_file)

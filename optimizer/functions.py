@@ -1,0 +1,276 @@
+"""Verifying a function rather than a program: where its inputs come from and how it is run.
+
+A function is verified through a *driver*: a program that loads the module (as a module, so its
+``if __name__ == "__main__"`` block stays quiet), calls the function on each verification input and prints
+``repr`` of the result, of the arguments afterwards (in-place mutation is behaviour too) or of the
+exception raised. The original's driver is the oracle, exactly as for stdin programs.
+
+Inputs, each labelled with its source:
+- ``doctest``: calls of the function in its docstring's examples;
+- ``call site``: calls in the module whose arguments are all literals;
+- ``hypothesis``: arguments drawn with hypothesis (derandomized) from the parameters' type hints, seeded
+  with the literals seen at call sites;
+- ``test run``: calls observed while the workspace's own tests run under pytest, in the sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.core.runner import Runner
+from bench.core.sandbox import SandboxLimits
+from optimizer.verify import VerificationInputs
+
+# Enough calls to be representative, few enough to keep verification within its time budget.
+MAX_CALLS_PER_SOURCE = 20
+
+
+class FunctionNotFoundError(LookupError):
+    """The module has no top-level function of that name."""
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """The source text of one call's arguments, e.g. ``"[3, 1, 2], key=None"``, and where it came from."""
+
+    arguments: str
+    source: str
+
+
+def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return node
+    raise FunctionNotFoundError(f"no top-level function named {name!r} in the module")
+
+
+def doctest_calls(module_source: str, name: str) -> list[FunctionCall]:
+    function = find_function(ast.parse(module_source), name)
+    docstring = ast.get_docstring(function, clean=True) or ""
+    calls = []
+    for example in doctest.DocTestParser().get_examples(docstring):
+        calls.extend(_calls_in(example.source, name, "doctest", literal_only=False))
+    return calls[:MAX_CALLS_PER_SOURCE]
+
+
+def call_site_calls(module_source: str, name: str) -> list[FunctionCall]:
+    return _calls_in(module_source, name, "call site", literal_only=True)[:MAX_CALLS_PER_SOURCE]
+
+
+def _calls_in(source: str, name: str, label: str, literal_only: bool) -> list[FunctionCall]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    calls = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name):
+            continue
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            continue
+        parts = [a for a in node.args] + [k.value for k in node.keywords]
+        if literal_only and not all(_is_literal(p) for p in parts):
+            continue
+        texts = [ast.unparse(a) for a in node.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in node.keywords]
+        calls.append(FunctionCall(", ".join(texts), label))
+    return calls
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def hypothesis_calls(module_source: str, name: str, count: int = MAX_CALLS_PER_SOURCE) -> list[FunctionCall]:
+    """Arguments drawn from the type hints; none when a parameter has no hint we can generate for."""
+    function = find_function(ast.parse(module_source), name)
+    seeds = [ast.literal_eval(a) for c in call_site_calls(module_source, name) for a in _literal_args(c.arguments)]
+    strategies = []
+    for arg in function.args.posonlyargs + function.args.args:
+        strategy = _strategy(arg.annotation, seeds)
+        if strategy is None:
+            return []
+        strategies.append(strategy)
+    if not strategies:
+        return []
+    return [FunctionCall(", ".join(repr(v) for v in values), "hypothesis") for values in _draw(strategies, count)]
+
+
+def _literal_args(arguments: str) -> list[ast.expr]:
+    call = ast.parse(f"f({arguments})", mode="eval").body
+    assert isinstance(call, ast.Call)
+    return list(call.args)
+
+
+def _strategy(annotation: ast.expr | None, seeds: Sequence[object]):
+    """A hypothesis strategy for a simple annotation (int, float, str, bool, list[...], tuple[...], ...)."""
+    from hypothesis import strategies as st
+
+    if annotation is None:
+        return None
+    simple = {
+        "int": st.integers(-1000, 1000),
+        "float": st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+        "str": st.text(alphabet="abcdefghij0123456789 ", max_size=30),
+        "bool": st.booleans(),
+        "bytes": st.binary(max_size=30),
+    }
+    if isinstance(annotation, ast.Name) and annotation.id in simple:
+        base = simple[annotation.id]
+        same_type = [s for s in seeds if type(s).__name__ == annotation.id]
+        return st.one_of(st.sampled_from(same_type), base) if same_type else base
+    if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name):
+        container = annotation.value.id.lower()
+        items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        inner = [_strategy(item, seeds) for item in items if not isinstance(item, ast.Constant)]
+        if any(s is None for s in inner) or not inner:
+            return None
+        if container in ("list", "sequence", "iterable"):
+            return st.lists(inner[0], max_size=30)
+        if container == "set":
+            return st.sets(inner[0], max_size=30)
+        if container == "tuple":
+            ellipsis = any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items)
+            return st.lists(inner[0], max_size=10).map(tuple) if ellipsis else st.tuples(*inner)
+        if container == "dict" and len(inner) == 2:
+            return st.dictionaries(inner[0], inner[1], max_size=20)
+    return None
+
+
+def _draw(strategies: list, count: int) -> list[tuple]:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    drawn: list[tuple] = []
+
+    @settings(
+        max_examples=count, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(st.tuples(*strategies))
+    def collect(values: tuple) -> None:
+        if values not in drawn:
+            drawn.append(values)
+
+    collect()
+    return drawn[:count]
+
+
+def function_inputs(module_source: str, name: str) -> list[FunctionCall]:
+    """Every verification call for ``name``: doctests, literal call sites, then hypothesis."""
+    calls = doctest_calls(module_source, name) + call_site_calls(module_source, name)
+    calls += hypothesis_calls(module_source, name)
+    unique: dict[str, FunctionCall] = {}
+    for call in calls:
+        unique.setdefault(call.arguments, call)
+    return list(unique.values())
+
+
+def driver_program(module_source: str, name: str, calls: Sequence[FunctionCall], repeat: int = 1) -> str:
+    """A program that runs ``name`` on every call ``repeat`` times and prints what the first pass saw."""
+    lines = [
+        "_namespace = {'__name__': '__pyperf_target__'}",
+        f"exec(compile({module_source!r}, 'target.py', 'exec'), _namespace)",
+        f"_function = _namespace[{name!r}]",
+        "_calls = []",
+    ]
+    for call in calls:
+        # Arguments are evaluated in the module's namespace (doctests may use its names), afresh each pass.
+        maker = f"lambda: (lambda *a, **k: (a, k))({call.arguments})"
+        lines.append(f"_calls.append(eval({maker!r}, _namespace))")
+    lines += [
+        f"for _pass in range({repeat}):",
+        "    for _make in _calls:",
+        "        _args, _kwargs = _make()",
+        "        try:",
+        "            _outcome = ('returned', _function(*_args, **_kwargs))",
+        "        except Exception as _error:",
+        "            _outcome = ('raised', type(_error).__name__)",
+        "        if _pass == 0:",
+        "            print(repr((_outcome, _args, _kwargs)))",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+DRIVER_INPUT = VerificationInputs((b"",), ("driver",))  # a driver reads nothing
+
+
+def call_counts(calls: Sequence[FunctionCall]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for call in calls:
+        counts[call.source] = counts.get(call.source, 0) + 1
+    return counts
+
+
+def function_span(module_source: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int]:
+    """Character offsets of the function in the module, decorators included, to the end of its last line."""
+    lines = module_source.splitlines(keepends=True)
+    first = min([function.lineno] + [d.lineno for d in function.decorator_list])
+    last = function.end_lineno or function.lineno
+    return sum(len(line) for line in lines[: first - 1]), sum(len(line) for line in lines[:last])
+
+
+_OBSERVER = '''
+import ast, json, os, sys, threading
+sys.dont_write_bytecode = True
+workspace, target, name, limit = {workspace!r}, {target!r}, {name!r}, {limit!r}
+os.chdir(workspace)
+sys.path.insert(0, workspace)
+seen, calls = set(), []
+
+def _text(value):
+    text = repr(value)
+    ast.literal_eval(text)  # only arguments the driver can rebuild exactly
+    return text
+
+def _observe(frame, event, arg):
+    code = frame.f_code
+    if event != "call" or code.co_name != name or len(calls) >= limit:
+        return
+    if os.path.realpath(code.co_filename) != target:
+        return
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    values = frame.f_locals
+    try:
+        parts = [_text(values[n]) for n in names[: code.co_argcount]]
+        parts += [n + "=" + _text(values[n]) for n in names[code.co_argcount:]]
+        if code.co_flags & 0x04:
+            parts.append("*" + _text(values[code.co_varnames[len(names)]]))
+    except Exception:
+        return
+    text = ", ".join(parts)
+    if text not in seen:
+        seen.add(text)
+        calls.append(text)
+
+import pytest
+sys.setprofile(_observe)
+threading.setprofile(_observe)
+try:
+    pytest.main(["-q", "-p", "no:cacheprovider", "-x", workspace])
+finally:
+    sys.setprofile(None)
+    print("@@observed@@" + json.dumps(calls))
+'''
+
+
+def observed_calls(runner: Runner, workspace: Path, module_path: Path, name: str,
+                   limits: SandboxLimits | None = None) -> list[FunctionCall]:
+    """Calls of ``name`` made while the workspace's own tests run (pytest, in the sandbox).
+
+    Only calls whose arguments ``repr`` back to literals are kept, so the driver can make them again.
+    """
+    program = _OBSERVER.format(workspace=str(workspace.resolve()), target=str(module_path.resolve()),
+                               name=name, limit=MAX_CALLS_PER_SOURCE)
+    result = runner.run(program, b"", limits)
+    for line in reversed(result.stdout.decode("utf-8", errors="replace").splitlines()):
+        if line.startswith("@@observed@@"):
+            return [FunctionCall(text, "test run") for text in json.loads(line[len("@@observed@@"):])]
+    return []

@@ -1,0 +1,152 @@
+"""The optimizer: generate candidates, verify them against the original, offer the best that passed.
+
+One API for the language server and ``python -m bench generate``::
+
+    optimizer = Optimizer(OptimizerSettings(...))
+    result = optimizer.optimize_program(code, VerificationInputs.from_caller([b"3\\n1 2 3\\n"]))
+    result.code, result.improved, result.verdict.speedup, result.best.engine
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from bench.core.runner import Runner
+from optimizer.candidates import Candidate, OptimizationResult, Verdict
+from optimizer.functions import (
+    DRIVER_INPUT,
+    FunctionCall,
+    call_counts,
+    driver_program,
+    find_function,
+    function_inputs,
+    function_span,
+)
+from optimizer.generate import CandidateGenerator, GeneratorSettings
+from optimizer.verify import VerificationInputs, VerifySettings, parses, verify_candidates
+
+
+class UnparsableCodeError(ValueError):
+    """The code to optimise is not valid Python; the message says where."""
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    generator: GeneratorSettings = field(default_factory=GeneratorSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+
+
+class Optimizer:
+    """Holds the sandbox runner, the model and the knowledge base between calls."""
+
+    def __init__(
+        self,
+        settings: OptimizerSettings | None = None,
+        runner: Runner | None = None,
+        generator: CandidateGenerator | None = None,
+    ) -> None:
+        self.settings = settings or OptimizerSettings()
+        self._own_runner = runner is None
+        self.runner = runner or Runner(jobs=1, limits=self.settings.verify.limits)
+        self.generator = generator or CandidateGenerator(self.settings.generator)
+
+    def optimize_program(self, code: str, inputs: VerificationInputs) -> OptimizationResult:
+        """The best verified candidate for a stdin program, or the program unchanged."""
+        started = time.perf_counter()
+        problem = parses(code)
+        if problem is not None:
+            raise UnparsableCodeError(f"the code to optimise {problem}")
+        candidates, notes = self.generator.candidates(code)
+        verdicts = verify_candidates(self.runner, code, candidates, inputs, self.settings.verify)
+        return _result(code, list(zip(candidates, verdicts, strict=True)), notes, started)
+
+    def optimize_function(
+        self, module_source: str, name: str, extra_calls: Sequence[FunctionCall] = ()
+    ) -> OptimizationResult:
+        """The best verified rewrite of top-level function ``name``; the result's code is the whole module.
+
+        Verification calls the function on its doctests, literal call sites, hypothesis inputs and
+        ``extra_calls`` (e.g. calls observed in the workspace's tests). Without any, candidates that parse
+        are returned as ``unverified``, never as faster.
+        """
+        started = time.perf_counter()
+        problem = parses(module_source)
+        if problem is not None:
+            raise UnparsableCodeError(f"the module {problem}")
+        function = find_function(ast.parse(module_source), name)
+        start, end = function_span(module_source, function)
+        candidates, notes = self.generator.candidates(module_source[start:end])
+        modules = [
+            replace(c, code=module_source[:start] + _with_newline(c.code) + module_source[end:]) for c in candidates
+        ]
+        calls = list(function_inputs(module_source, name)) + list(extra_calls)
+        verdicts = self._verify_function(module_source, name, modules, calls)
+        tried = list(zip(modules, verdicts, strict=True))
+        return _result(module_source, tried, notes, started)
+
+    def _verify_function(
+        self, module_source: str, name: str, modules: list[Candidate], calls: list[FunctionCall]
+    ) -> list[Verdict]:
+        if not calls:
+            return [
+                Verdict("unverified", "no verification inputs: no doctests, literal call sites or type hints")
+                if parses(m.code) is None
+                else Verdict("invalid", parses(m.code) or "")
+                for m in modules
+            ]
+        repeat = self._calibrate(module_source, name, calls)
+        drivers = [replace(m, code=driver_program(m.code, name, calls, repeat)) for m in modules]
+        original = driver_program(module_source, name, calls, repeat)
+        verdicts = verify_candidates(self.runner, original, drivers, DRIVER_INPUT, self.settings.verify)
+        counts = call_counts(calls)
+        return [
+            replace(v, inputs_used=len(calls), input_sources=counts) if v.status != "invalid" else v for v in verdicts
+        ]
+
+    def _calibrate(self, module_source: str, name: str, calls: list[FunctionCall]) -> int:
+        """Passes over the calls that make them take ~50 ms of a driver run, so the calls, not the driver's
+        fixed cost (loading the module), dominate the timing. One pass's cost is the difference between a
+        driver making 11 passes and one making 1."""
+        limits = self.settings.verify.limits
+        one = self.runner.run(driver_program(module_source, name, calls, 1), b"", limits)
+        eleven = self.runner.run(driver_program(module_source, name, calls, 11), b"", limits)
+        if not (one.ok and eleven.ok):
+            return 1
+        per_pass = max((eleven.cpu_s - one.cpu_s) / 10, 1e-6)
+        return max(1, min(10_000, int(0.05 / per_pass)))
+
+    def close(self) -> None:
+        if self._own_runner:
+            self.runner.close()
+
+    def __enter__(self) -> Optimizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _result(
+    original: str, tried: list[tuple[Candidate, Verdict]], notes: list[str], started: float
+) -> OptimizationResult:
+    """The fastest verified candidate; failing that, the first unverified one (labelled so); else none."""
+    faster = [(c, v) for c, v in tried if v.faster and v.speedup is not None]
+    best = max(faster, key=lambda pair: pair[1].speedup or 0.0, default=None)
+    if best is None:
+        best = next(((c, v) for c, v in tried if v.status == "unverified"), None)
+    return OptimizationResult(
+        original=original,
+        code=best[0].code if best and best[1].faster else original,
+        best=best[0] if best else None,
+        verdict=best[1] if best else None,
+        tried=tried,
+        seconds=time.perf_counter() - started,
+        notes=notes,
+    )
+
+
+def _with_newline(code: str) -> str:
+    return code if code.endswith("\n") else code + "\n"

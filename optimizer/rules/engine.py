@@ -1,0 +1,164 @@
+"""Running the rules: all findings of a source, applying edits, and rewriting to a fixpoint."""
+
+from __future__ import annotations
+
+import ast
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
+
+from optimizer.rules.analysis import is_builtin
+from optimizer.rules.base import Finding, Rule, Source, SourceSyntaxError, TextEdit, parse
+
+log = logging.getLogger(__name__)
+MAX_PASSES = 8
+
+
+class OverlappingEditsError(ValueError):
+    """Two edits change the same characters; apply them one at a time (re-run the rules in between)."""
+
+
+def find_all(source: str, rules: Sequence[Rule] | None = None, tree: ast.Module | None = None) -> list[Finding]:
+    """Every finding of ``rules`` (all of them by default) in ``source``, in order of position.
+
+    ``tree`` is ``source`` already parsed, when the caller has it (the rules never change it).
+
+    Raises ``SourceSyntaxError`` (a ``SyntaxError``) with a one-line message when the code does not parse.
+    A rule that fails on some input is logged and skipped: the others still report.
+    """
+    from optimizer.rules import ALL_RULES
+
+    parsed = Source(source, tree)
+    parsed.index  # noqa: B018 -- one walk of the tree, shared by every rule (see SubtreeIndex)
+    found: list[Finding] = []
+    for rule in ALL_RULES if rules is None else rules:
+        found.extend(_run_rule(rule, parsed))
+    return sorted(found, key=lambda f: (f.start, f.end, f.code))
+
+
+def _run_rule(rule: Rule, parsed: Source) -> list[Finding]:
+    """The rule's findings; without edits where the program rebinds a builtin the rewrite would use."""
+    try:
+        findings = rule.find(parsed.tree, parsed)
+    except Exception:
+        log.exception("rule %s failed; its findings are skipped", rule.code)
+        return []
+    shadowed = [name for name in getattr(rule, "builtins", ()) if not is_builtin(parsed, name)]
+    if shadowed:
+        return [replace(f, edits=()) for f in findings]
+    return findings
+
+
+def apply_edits(source: str, edits: Sequence[TextEdit]) -> str:
+    """``source`` with ``edits`` applied; edits at the same offset keep their given order.
+
+    Raises ``OverlappingEditsError`` when two edits overlap, ``ValueError`` when one lies outside the text.
+    """
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    for edit in ordered:
+        if not 0 <= edit.start <= edit.end <= len(source):
+            raise ValueError(f"edit {edit.start}..{edit.end} lies outside the text (length {len(source)})")
+    for before, after in pairwise(ordered):
+        if after.start < before.end:
+            raise OverlappingEditsError(f"edits {before.start}..{before.end} and {after.start}..{after.end} overlap")
+    pieces, position = [], 0
+    for edit in ordered:
+        pieces.append(source[position : edit.start])
+        pieces.append(edit.new_text)
+        position = edit.end
+    pieces.append(source[position:])
+    return "".join(pieces)
+
+
+@dataclass
+class RewriteResult:
+    """The rewritten code and the findings whose edits it contains (in the order they were applied)."""
+
+    code: str
+    applied: list[Finding] = field(default_factory=list)
+
+
+def rewrite(source: str, rules: Sequence[Rule] | None = None, select: Collection[str] | None = None) -> RewriteResult:
+    """Apply every applicable rewrite, re-analysing after each pass, until none applies (or a few passes).
+
+    In a pass, findings are taken in rule order and, within a rule, in source order; a finding whose
+    edits touch those of one taken before waits for the next pass. ``select`` limits the rules to those
+    codes. The result always parses: a pass whose result would not compile is redone finding by finding,
+    keeping only the findings that compile. Raises ``SourceSyntaxError`` when ``source`` does not parse.
+    """
+    from optimizer.rules import ALL_RULES
+
+    active = [r for r in (ALL_RULES if rules is None else rules) if select is None or r.code in select]
+    exclusive = {r.code for r in active if r.exclusive}
+    parse(source)
+    code, applied = source, []
+    rejected: set[Finding] = set()  # findings whose edits did not compile, on the current code
+    for _ in range(MAX_PASSES):
+        findings = [f for f in _findings_by_rule(code, active) if f.edits and f not in rejected]
+        chosen = _non_conflicting(findings, exclusive)
+        if not chosen:
+            break
+        candidate = apply_edits(code, [e for f in chosen for e in f.edits])
+        if not _compiles(candidate):
+            kept, candidate = _one_by_one(code, chosen)
+            rejected.update(f for f in chosen if f not in kept)
+            chosen = kept
+        if chosen:
+            code = candidate
+            applied.extend(chosen)
+            rejected.clear()
+    return RewriteResult(code, applied)
+
+
+def _findings_by_rule(code: str, rules: Sequence[Rule]) -> list[Finding]:
+    parsed = Source(code)
+    parsed.index  # noqa: B018 -- one walk of the tree, shared by every rule
+    found: list[Finding] = []
+    for rule in rules:
+        found.extend(sorted(_run_rule(rule, parsed), key=lambda f: (f.start, f.end)))
+    return found
+
+
+def _non_conflicting(findings: list[Finding], exclusive: set[str]) -> list[Finding]:
+    chosen: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+    for finding in findings:
+        if finding.code in exclusive:
+            if not chosen:
+                return [finding]
+            continue
+        spans = [(e.start, e.end) for e in finding.edits]
+        # Touching edits conflict too: an insertion right before another edit could end up on either side.
+        if any(s <= t_end and t_start <= e for s, e in spans for t_start, t_end in taken):
+            continue
+        chosen.append(finding)
+        taken.extend(spans)
+    return chosen
+
+
+def _one_by_one(code: str, findings: list[Finding]) -> tuple[list[Finding], str]:
+    """Apply the findings of a pass one at a time, dropping any whose edits would not compile."""
+    kept: list[Finding] = []
+    edits: list[TextEdit] = []
+    candidate = code
+    for finding in findings:
+        trial = apply_edits(code, [*edits, *finding.edits])
+        if _compiles(trial):
+            kept.append(finding)
+            edits.extend(finding.edits)
+            candidate = trial
+        else:
+            log.warning("rule %s produced code that does not compile; skipped", finding.code)
+    return kept, candidate
+
+
+def _compiles(code: str) -> bool:
+    try:
+        compile(code.removeprefix("\ufeff"), "<rewrite>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+__all__ = ["OverlappingEditsError", "RewriteResult", "SourceSyntaxError", "apply_edits", "find_all", "rewrite"]
