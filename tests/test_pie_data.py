@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.core.runner import Runner
+from bench.core.timing import TimingSettings
 from bench.harness.evaluate import REFERENCE, SLOW, EvalSettings, evaluate
 from bench.harness.metrics import summarise
 from bench.harness.rows import load_rows
-from bench.core.runner import Runner
-from bench.core.timing import TimingSettings
 
 # Correctness only: one trial, nothing dropped. Timing is not what these tests check.
 ONE_TRIAL = EvalSettings(timing=TimingSettings(num_trials=1, ignore_first_k=0))

@@ -42,13 +42,14 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from kb_support import data_dir  # noqa: E402
+
 from kb.build import BuildOptions, PairRecord, build_kb, read_pairs  # noqa: E402
 from kb.catalogue import load_catalogue  # noqa: E402
 from kb.cli import bulk_backend  # noqa: E402
 from kb.embed import EmbedderOptions  # noqa: E402
 from kb.index import IndexOptions, exact_search  # noqa: E402
 from kb.query import KnowledgeBase, RetrievalPolicy  # noqa: E402
-from kb_support import data_dir  # noqa: E402
 
 NAMES = (
     "total",

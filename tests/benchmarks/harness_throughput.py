@@ -14,10 +14,10 @@ import argparse
 import time
 from pathlib import Path
 
-from bench.harness.evaluate import EvalSettings, evaluate
-from bench.harness.rows import load_rows
 from bench.core.runner import Runner
 from bench.core.timing import TimingSettings
+from bench.harness.evaluate import EvalSettings, evaluate
+from bench.harness.rows import load_rows
 
 
 def main() -> None:
