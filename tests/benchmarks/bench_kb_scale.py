@@ -42,8 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from kb_support import data_dir  # noqa: E402
-
+from bench.core.datasets import data_dir  # noqa: E402
 from kb.build import BuildOptions, PairRecord, build_kb, read_pairs  # noqa: E402
 from kb.catalogue import load_catalogue  # noqa: E402
 from kb.cli import bulk_backend  # noqa: E402

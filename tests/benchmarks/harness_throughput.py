@@ -4,7 +4,7 @@ Evaluates the same rows (slow + reference + one generation) in both modes, alter
 between the modes so that machine noise falls on both, and checks that every program gets the same
 correctness verdict in both. Prints the wall time of each mode and their ratio.
 
-    python benchmarks/harness_throughput.py --rows ../shared/data/pie/generations/test-qw2.5-7b-i-fp.jsonl \
+    python tests/benchmarks/harness_throughput.py --rows ../shared/data/pie/generations/test-qw2.5-7b-i-fp.jsonl \
         --tests ../shared/data/pie/tests --num-trials 4
 """
 
