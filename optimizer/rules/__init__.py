@@ -6,32 +6,20 @@ lists the findings in a source; ``rewrite`` applies every applicable one, re-ana
 
 from optimizer.rules.arith import IntSqrt, PowMod
 from optimizer.rules.base import Finding, Rule, Source, SourceSyntaxError, TextEdit
+from optimizer.rules.collecting import AccumulateLoop, AppendToComprehension, CounterLoop, StringConcatInLoop
+from optimizer.rules.dicts import DictGetCounting, DictKeysMembership
 from optimizer.rules.engine import OverlappingEditsError, RewriteResult, apply_edits, find_all, rewrite
 from optimizer.rules.hoisting import RegexInLoop, SortedInLoop, WhileLenHoist
 from optimizer.rules.imports import UnusedImport
 from optimizer.rules.input_output import BufferedInput, EvalInput, PrintInLoop
 from optimizer.rules.iteration import AnyAllOverList, RangeLenIndex, RedundantListCall
-from optimizer.rules.loops import (
-    AccumulateLoop,
-    AnyAllLoop,
-    AppendToComprehension,
-    CounterLoop,
-    ManualCount,
-    ManualMinMax,
-    ManualSum,
-    StringConcatInLoop,
-)
+from optimizer.rules.membership import ListMembershipToSet
 from optimizer.rules.memo import MemoizeRecursion
-from optimizer.rules.numpy_rules import NumpyArrayAsList, NumpyToStdlib
+from optimizer.rules.numpy_arrays import NumpyArrayAsList
+from optimizer.rules.numpy_stdlib import NumpyToStdlib
+from optimizer.rules.reductions import AnyAllLoop, ManualCount, ManualMinMax, ManualSum
 from optimizer.rules.scope import WrapModuleLoop
-from optimizer.rules.structures import (
-    DeepcopyFlat,
-    DictGetCounting,
-    DictKeysMembership,
-    ListAsQueue,
-    ListMembershipToSet,
-    NeedlessCopy,
-)
+from optimizer.rules.structures import DeepcopyFlat, ListAsQueue, NeedlessCopy
 
 # The order is ``rewrite``'s priority: when two findings touch the same code, the earlier rule wins and
 # the other is reconsidered on the re-analysed code. Whole-loop rewrites come before the rules that

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from optimizer.rules.analysis import Kinds, is_builtin, is_call_to, scope_of
+from optimizer.rules.analysis import is_builtin, is_call_to, scope_of
 from optimizer.rules.base import Finding, Rule, Source, walk
 from optimizer.rules.edits import insert_at_top, module_import, replace
+from optimizer.rules.kinds import Kinds
 
 SMALL_EXPONENT = 16  # below this, a ** b % m is as fast as pow(a, b, m) (the power stays small)
 

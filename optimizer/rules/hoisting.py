@@ -11,12 +11,13 @@ from optimizer.rules.analysis import (
     is_builtin,
     is_call_to,
     names_in,
+    private_to_scope,
+    scope_names,
     scope_of,
     stored_names,
 )
 from optimizer.rules.base import Finding, Rule, Source, walk
 from optimizer.rules.edits import insert_before, module_import, replace
-from optimizer.rules.structures import private_to_scope, scope_names
 
 
 def _loops_around(source: Source, node: ast.AST) -> list[ast.stmt]:

@@ -9,7 +9,6 @@ from optimizer.rules.analysis import (
     DEFINITIONS,
     FUNCTIONS,
     LOOPS,
-    Kinds,
     bound_anywhere,
     is_builtin,
     is_call_to,
@@ -17,6 +16,7 @@ from optimizer.rules.analysis import (
 )
 from optimizer.rules.base import Finding, Rule, Source, child_nodes, walk
 from optimizer.rules.edits import insert_after, insert_at_top, insert_before, module_import, replace
+from optimizer.rules.kinds import Kinds
 
 INPUT_HELPER = [
     "",

@@ -11,12 +11,12 @@ from optimizer.rules.analysis import (
     is_builtin,
     is_call_to,
     names_in,
+    private_to_scope,
     scope_of,
 )
 from optimizer.rules.base import Finding, Rule, Source, TextEdit, walk, walk_all
 from optimizer.rules.edits import replace
 from optimizer.rules.loops import targets_unused_after
-from optimizer.rules.structures import private_to_scope
 
 
 class RangeLenIndex(Rule):

@@ -6,16 +6,15 @@ import ast
 
 from optimizer.rules.analysis import (
     COMPREHENSIONS,
-    HASHABLE,
     LOOPS,
     MUTATING_METHODS,
     READING_METHODS,
-    Kinds,
     is_builtin,
     walk_scope,
 )
 from optimizer.rules.base import Finding, Rule, Source, walk
 from optimizer.rules.edits import insert_before, module_import, replace
+from optimizer.rules.kinds import HASHABLE, Kinds
 
 PURE_BUILTINS = frozenset(
     {
@@ -215,9 +214,7 @@ class MemoizeRecursion(Rule):
         if not isinstance(source.parent(func), ast.Module):
             return False  # a closure variable: its enclosing function may change it between calls
         stores = [
-            n
-            for n in walk(source.tree)
-            if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
+            n for n in walk(source.tree) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
         ]
         if len(stores) != 1 or any(isinstance(n, ast.Global) and name in n.names for n in walk(source.tree)):
             return False
