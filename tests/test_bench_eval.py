@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.harness.cli import main
+from bench.harness.rows import DataError, load_rows
 
 SUM_SLOW = "n = int(input())\nt = 0\nfor i in range(n + 1):\n    t += i\nprint(t)\n"
 SUM_FAST = "n = int(input())\nprint(n * (n + 1) // 2)\n"
@@ -81,6 +82,19 @@ def test_eval_end_to_end(dataset, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert report["settings"]["num_trials"] == 3
     assert report["machine"]["cpus_usable"] >= 1
     assert "pass_at_1" in report["programs"]["candidate_1"]
+
+
+@pytest.mark.parametrize("problem_id", ["../../etc", "/etc", "a/b", "a\\b", "nul\0", "..", "."])
+def test_a_problem_id_that_is_not_a_folder_name_is_rejected_by_line(tmp_path: Path, problem_id: str):
+    generations = tmp_path / "gen.jsonl"
+    good = {"problem_id": "sum", "slow_code_col": SUM_SLOW}
+    generations.write_text("\n".join(json.dumps(row) for row in (good, {**good, "problem_id": problem_id})) + "\n")
+    rows, problems = load_rows(generations, tmp_path / "tests")
+    assert [row.problem_id for row in rows] == ["sum"]
+    assert len(problems) == 1 and problems[0].startswith(f"{generations}:2: skipped: 'problem_id'")
+    assert "plain folder name" in problems[0]
+    with pytest.raises(DataError, match=r"gen\.jsonl:2: skipped: 'problem_id'"):
+        load_rows(generations, tmp_path / "tests", strict=True)
 
 
 def test_several_generation_files_side_by_side(dataset, tmp_path: Path):

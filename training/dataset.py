@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.core.jsonl import read_jsonl as read_lines
 from training.errors import TrainingError
 
 OnBad = Literal["skip", "fail"]
@@ -63,21 +64,9 @@ def warn(message: str) -> None:
 def read_jsonl(path: Path, on_bad: OnBad = "skip") -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` for each non-empty line; a malformed line is skipped with a warning or fails."""
     try:
-        handle = path.open(encoding="utf-8")
+        yield from read_lines(path, lambda line: bad(path, line.line, line.reason, on_bad))
     except OSError as exc:
         raise TrainingError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as exc:
-                bad(path, number, f"not a JSON object ({exc})", on_bad)
-                continue
-            yield number, row
 
 
 def bad(path: Path, number: int, reason: str, on_bad: OnBad) -> None:

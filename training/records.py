@@ -8,6 +8,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from bench.core.jsonl import MalformedLine
+from bench.core.jsonl import read_jsonl as read_lines
+
 # Where line problems go: a callable taking one line of text (stderr by default, a list's append in tests).
 Report = Callable[[str], None]
 
@@ -22,23 +25,17 @@ def read_jsonl(path: Path, required: Iterable[str] = (), report: Report = warn) 
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     needed = tuple(required)
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except ValueError as exc:
-                report(f"{path}:{number}: skipped: not JSON ({exc.msg})")
-                continue
-            if not isinstance(record, dict):
-                report(f"{path}:{number}: skipped: not a JSON object")
-                continue
-            missing = [key for key in needed if key not in record]
-            if missing:
-                report(f"{path}:{number}: skipped: no {', '.join(map(repr, missing))} field")
-                continue
-            yield number, record
+
+    def malformed(bad: MalformedLine) -> None:
+        why = f"not JSON ({bad.cause.msg})" if isinstance(bad.cause, json.JSONDecodeError) else bad.reason
+        report(f"{path}:{bad.line}: skipped: {why}")
+
+    for number, record in read_lines(path, malformed):
+        missing = [key for key in needed if key not in record]
+        if missing:
+            report(f"{path}:{number}: skipped: no {', '.join(map(repr, missing))} field")
+            continue
+        yield number, record
 
 
 def open_for_append(path: Path, resume: bool) -> IO[str]:

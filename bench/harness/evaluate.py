@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from bench.core.cases import TestCase, load_tests
 from bench.core.compare import DEFAULT_FLOAT_TOL, first_difference, outputs_match
-from bench.harness.rows import EvalRow, TestCase, load_tests
 from bench.core.runner import Runner
 from bench.core.sandbox import RunResult, SandboxLimits
 from bench.core.timing import ProgramTiming, TimingSettings, time_programs
+from bench.harness.rows import EvalRow
 
 SLOW = "slow"
 REFERENCE = "reference"

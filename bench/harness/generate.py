@@ -16,9 +16,10 @@ from typing import Literal
 
 from tqdm import tqdm
 
-from bench.harness.rows import Columns, EvalRow, load_tests
+from bench.core.cases import load_tests
+from bench.harness.rows import Columns, EvalRow
 from optimizer.pipeline import Optimizer, UnparsableCodeError
-from optimizer.verify import VerificationInputs
+from optimizer.candidates import VerificationInputs
 
 PROTOCOLS = {
     "first": ("verification used only the input of the first test case of each problem (the original program "

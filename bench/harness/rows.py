@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.core.cases import folder_name_problem
+from bench.core.jsonl import read_jsonl
+
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
-_TEST_FILE = re.compile(r"input\.(\d+)\.txt$")
 
 
 class DataError(ValueError):
     """Input data that cannot be used; the message says which file and what to fix."""
-
-
-@dataclass
-class TestCase:
-    input: bytes
-    expected: bytes
 
 
 @dataclass
@@ -53,70 +47,52 @@ def load_rows(path: Path, tests_root: Path, columns: Columns = Columns(), strict
               label: str | None = None) -> tuple[list[EvalRow], list[str]]:
     """Read a generations JSONL whose tests lie in ``tests_root/{problem_id}/``.
 
-    Candidates are named by ``candidate_names(label, ...)``. A bad line is reported (with its
-    number) and skipped, or raises ``DataError`` if ``strict``.
+    Candidates are named by ``candidate_names(label, ...)``. A bad line (not a JSON object, no slow code, or a
+    problem id that is not a plain folder name) is reported with its number and skipped, or raises
+    ``DataError`` if ``strict``.
     """
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     rows: list[EvalRow] = []
     problems: list[str] = []
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-                slow = record[columns.slow]
-                if not isinstance(slow, str):
-                    raise ValueError(f"{columns.slow!r} is not a string")
-            except (ValueError, KeyError) as exc:
-                problem = f"{path}:{number}: skipped: {_describe(exc)}"
-                if strict:
-                    raise DataError(problem) from exc
-                problems.append(problem)
-                continue
-            generated = record.get(columns.generated)
-            if generated is None:
-                codes: list[str | None] = []
-            elif isinstance(generated, list):
-                codes = [c if isinstance(c, str) else None for c in generated]
-            else:
-                codes = [generated if isinstance(generated, str) else None]
-            reference = record.get(columns.reference)
-            problem_id = str(record.get(columns.problem_id, f"row{number}"))
-            rows.append(EvalRow(
-                index=len(rows),
-                problem_id=problem_id,
-                slow_code=slow,
-                reference_code=reference if isinstance(reference, str) else None,
-                candidates=list(zip(candidate_names(label, len(codes), isinstance(generated, list)), codes,
-                                       strict=True)),
-                tests_folder=tests_root / problem_id,
-            ))
+
+    def skip(number: int, reason: str) -> None:
+        problem = f"{path}:{number}: skipped: {reason}"
+        if strict:
+            raise DataError(problem)
+        problems.append(problem)
+
+    for number, record in read_jsonl(path, lambda bad: skip(bad.line, bad.reason)):
+        if columns.slow not in record:
+            skip(number, f"missing column {columns.slow!r}")
+            continue
+        slow = record[columns.slow]
+        if not isinstance(slow, str):
+            skip(number, f"{columns.slow!r} is not a string")
+            continue
+        problem_id = str(record.get(columns.problem_id, f"row{number}"))
+        why = folder_name_problem(problem_id)
+        if why is not None:
+            skip(number, f"{columns.problem_id!r} {problem_id!r} {why}; it must be a plain folder name")
+            continue
+        generated = record.get(columns.generated)
+        if generated is None:
+            codes: list[str | None] = []
+        elif isinstance(generated, list):
+            codes = [c if isinstance(c, str) else None for c in generated]
+        else:
+            codes = [generated if isinstance(generated, str) else None]
+        reference = record.get(columns.reference)
+        rows.append(EvalRow(
+            index=len(rows),
+            problem_id=problem_id,
+            slow_code=slow,
+            reference_code=reference if isinstance(reference, str) else None,
+            candidates=list(zip(candidate_names(label, len(codes), isinstance(generated, list)), codes,
+                                   strict=True)),
+            tests_folder=tests_root / problem_id,
+        ))
     return rows, problems
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, KeyError):
-        return f"missing column {exc.args[0]!r}"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON ({exc.msg} at column {exc.colno})"
-    return str(exc)
-
-
-def load_tests(folder: Path) -> list[TestCase]:
-    """``input.N.txt`` with ``output.N.txt`` from ``folder``, in order of N; [] if there are none."""
-    if not folder.is_dir():
-        return []
-    numbered = []
-    for path in folder.iterdir():
-        match = _TEST_FILE.match(path.name)
-        expected = folder / f"output.{match.group(1)}.txt" if match else None
-        if match and expected and expected.is_file():
-            numbered.append((int(match.group(1)), TestCase(path.read_bytes(), expected.read_bytes())))
-    return [case for _, case in sorted(numbered, key=lambda item: item[0])]
 
 
 def suite_rows(suite_dir: Path = SUITE_DIR) -> list[EvalRow]:

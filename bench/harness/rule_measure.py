@@ -26,14 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bench.core.cases import TestCase, load_tests
 from bench.core.compare import outputs_match
-from bench.harness.rows import TestCase, load_tests, suite_rows
+from bench.core.datasets import data_dir
 from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
 from bench.core.timing import TimingSettings, measure_speedup
-from bench.core.datasets import data_dir
+from bench.harness.rows import suite_rows
 from optimizer.rules import ALL_RULES, rewrite
-
 
 
 @dataclass
