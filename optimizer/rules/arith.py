@@ -26,6 +26,8 @@ class PowMod(Rule):
     name = "pow-mod"
     summary = "Use pow(a, b, m) instead of a ** b % m."
     tags = ("arithmetic", "builtin")
+    safety = "unsafe"
+    safety_reason = "pow(a, b, 0) raises ValueError where a ** b % 0 raises ZeroDivisionError"
     builtins = ("pow",)
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
@@ -77,6 +79,8 @@ class IntSqrt(Rule):
     name = "int-sqrt"
     summary = "Use math.isqrt(x) instead of int(x ** 0.5) for integers."
     tags = ("arithmetic", "math")
+    safety = "unsafe"
+    safety_reason = "beyond 2**52 int(math.sqrt(x)) rounds where math.isqrt is exact: the results can differ"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         sqrt_names = {

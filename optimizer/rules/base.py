@@ -17,10 +17,13 @@ import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 BUILTIN_NAMES = frozenset(dir(builtins))
+# "safe": the rewrite keeps behaviour by construction once ``find``'s precondition holds; "unsafe": it depends
+# on types, aliasing or effects the rule cannot see, so its edit must be verified before it is offered.
+Safety = Literal["safe", "unsafe"]
 
 
 class SourceSyntaxError(SyntaxError):
@@ -355,6 +358,9 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     tags: ClassVar[tuple[str, ...]] = ()
+    # Every rule declares both (the rules table and the server read them); the reason is one line.
+    safety: ClassVar[Safety]
+    safety_reason: ClassVar[str]
     # An exclusive rule re-indents a whole region: ``rewrite`` applies it alone in a pass, once no other
     # rule has edits left, so that no other edit lands inside the region it moves.
     exclusive: ClassVar[bool] = False

@@ -41,6 +41,8 @@ class AppendToComprehension(LoopRule):
     name = "append-to-comprehension"
     summary = "Build a list with a comprehension instead of append() in a loop."
     tags = ("loop", "comprehension")
+    safety = "safe"
+    safety_reason = "the comprehension evaluates the same expressions in the same order; not under a try or with"
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         init = previous_statement(source, loop)
@@ -105,6 +107,8 @@ class CounterLoop(LoopRule):
     name = "counter-loop"
     summary = "Count occurrences with collections.Counter instead of a dict loop."
     tags = ("loop", "collections")
+    safety = "safe"
+    safety_reason = "Counter counts with the same hashing and order as the loop over a dict that starts empty"
     builtins = ("dict",)
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
@@ -220,6 +224,8 @@ class AccumulateLoop(LoopRule):
     name = "accumulate-loop"
     summary = "Build prefix sums with itertools.accumulate instead of an append loop."
     tags = ("loop", "itertools")
+    safety = "safe"
+    safety_reason = "accumulate adds in the loop's order, from the same initial value"
     builtins = ("list",)
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
@@ -292,6 +298,8 @@ class StringConcatInLoop(Rule):
     name = "string-concat-in-loop"
     summary = "Build a string with a list and ''.join() instead of += in a loop."
     tags = ("loop", "string")
+    safety = "unsafe"
+    safety_reason = "a piece that is not a string fails at the join after the loop instead of at its +="
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []

@@ -73,6 +73,8 @@ class DictGetCounting(Rule):
     name = "dict-get-counting"
     summary = "Update a count with d.get(k, 0) instead of a membership test or KeyError."
     tags = ("dict", "counting")
+    safety = "safe"
+    safety_reason = "every binding a dict display or constructor and a numeric value: the update is the same"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
@@ -185,6 +187,8 @@ class DictKeysMembership(Rule):
     name = "dict-keys-membership"
     summary = "Test `k in d` instead of `k in d.keys()`."
     tags = ("dict", "membership")
+    safety = "safe"
+    safety_reason = "on a dict, `k in d` and `k in d.keys()` are the same hash lookup"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []

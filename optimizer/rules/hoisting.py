@@ -71,6 +71,8 @@ class SortedInLoop(Rule):
     name = "sorted-in-loop"
     summary = "Sort once before the loop instead of on every iteration."
     tags = ("loop", "hoisting", "sorting")
+    safety = "unsafe"
+    safety_reason = "a call in the loop could change the list or the key's names through an alias we cannot see"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
@@ -169,6 +171,8 @@ class RegexInLoop(Rule):
     name = "regex-in-loop"
     summary = "Compile a constant regular expression once before the loop."
     tags = ("loop", "hoisting", "regex")
+    safety = "safe"
+    safety_reason = "a constant pattern compiled once matches the same as re's per-call compile"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         re_name = module_import(source, "re")
@@ -239,6 +243,8 @@ class WhileLenHoist(Rule):
     name = "while-len-hoist"
     summary = "Compute len(xs) once before a while loop that does not change xs."
     tags = ("loop", "hoisting")
+    safety = "unsafe"
+    safety_reason = "a call in the loop could change the list through an alias we cannot see"
     builtins = ("len",)
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:

@@ -150,6 +150,8 @@ class UnusedImport(Rule):
     name = "unused-import"
     summary = "Remove an import that is never used (NumPy and friends cost tens of milliseconds to import)."
     tags = ("imports", "startup")
+    safety = "unsafe"
+    safety_reason = "another module may read the name through this one (a re-export we cannot see)"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if uses_dynamic_scope(tree) or _evaluates_strings(tree, source):

@@ -48,6 +48,8 @@ class BufferedInput(Rule):
     name = "buffered-input"
     summary = "Read lines with sys.stdin.readline instead of input() in loops."
     tags = ("io", "input")
+    safety = "safe"
+    safety_reason = "the reader keeps input()'s newline stripping and EOFError; a prompt argument is never rewritten"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if not is_builtin(source, "input"):
@@ -153,6 +155,8 @@ class EvalInput(Rule):
     name = "eval-input"
     summary = "Drop eval() around a line of input that int()/float() converts anyway."
     tags = ("io", "input")
+    safety = "unsafe"
+    safety_reason = "an input line that is an expression, a float or a literal such as 07 is read differently"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if not is_builtin(source, "eval"):
@@ -216,6 +220,8 @@ class PrintInLoop(Rule):
     name = "print-in-loop"
     summary = "Collect a loop's output lines and print them once."
     tags = ("io", "output", "loop")
+    safety = "unsafe"
+    safety_reason = "output is written at the end: a crash or other output in between (stderr, a child) reorders it"
     builtins = ("print", "str", "map")
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:

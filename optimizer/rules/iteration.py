@@ -32,6 +32,8 @@ class RangeLenIndex(Rule):
     name = "range-len-index"
     summary = "Iterate over the elements instead of range(len(xs)) when the index only reads xs[i]."
     tags = ("loop", "iteration")
+    safety = "unsafe"
+    safety_reason = "iterating must yield xs[0], xs[1], ...: not so for a dict or a custom container"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
@@ -110,6 +112,8 @@ class RedundantListCall(Rule):
     name = "redundant-list-call"
     summary = "Iterate a range/map/zip directly instead of materialising it with list() first."
     tags = ("iteration", "memory")
+    safety = "unsafe"
+    safety_reason = "the loop now reads map/filter/zip sources lazily: a change to them through an alias shows"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
@@ -214,6 +218,8 @@ class AnyAllOverList(Rule):
     name = "any-all-over-list"
     summary = "Pass a generator, not a list comprehension, to any()/all() so they can stop early."
     tags = ("builtin", "short-circuit")
+    safety = "unsafe"
+    safety_reason = "elements after the decisive one are no longer computed: an error they would raise disappears"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []

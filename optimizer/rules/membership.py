@@ -33,6 +33,8 @@ class ListMembershipToSet(Rule):
     name = "list-membership-to-set"
     summary = "Test membership in a set built once instead of a list inside a loop."
     tags = ("data-structure", "loop", "membership")
+    safety = "unsafe"
+    safety_reason = "a tested value that is not hashable raises TypeError on a set where the list answered False"
     builtins = ("set",)
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:

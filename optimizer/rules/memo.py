@@ -76,6 +76,8 @@ class MemoizeRecursion(Rule):
     name = "memoize-recursion"
     summary = "Cache a pure recursive function's results so each distinct call is computed once."
     tags = ("recursion", "memoization")
+    safety = "unsafe"
+    safety_reason = "cached results are shared between calls: purity is inferred, effects in callees are not seen"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []

@@ -33,6 +33,8 @@ class NumpyArrayAsList(Rule):
     name = "numpy-array-as-list"
     summary = "Use a list instead of a NumPy array that is only indexed element by element."
     tags = ("numpy", "data-structure", "loop")
+    safety = "unsafe"
+    safety_reason = "NumPy's fixed-width integers wrap around where Python's do not; element types by inference"
     builtins = ("list", "zip", "range")
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:

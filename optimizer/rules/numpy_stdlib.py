@@ -103,6 +103,8 @@ class NumpyToStdlib(Rule):
     name = "numpy-to-stdlib"
     summary = "Replace NumPy by math/builtins when it only computes scalars or list reductions (no ~80 ms import)."
     tags = ("imports", "startup", "numpy")
+    safety = "unsafe"
+    safety_reason = "NumPy and math differ on edge values (nan where math raises); argument types are inferred"
     builtins = ("float", "abs", "max", "min", "sum")
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:

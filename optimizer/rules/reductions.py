@@ -40,6 +40,8 @@ class ManualSum(LoopRule):
     name = "manual-sum"
     summary = "Replace a loop that adds up elements with sum()."
     tags = ("loop", "builtin")
+    safety = "safe"
+    safety_reason = "sum adds the same integers (inferred from literals and int-returning builtins) in the same order"
     builtins = ("sum", "map")
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
@@ -91,6 +93,8 @@ class ManualCount(LoopRule):
     name = "manual-count"
     summary = "Replace a loop that counts equal elements with .count()."
     tags = ("loop", "builtin")
+    safety = "unsafe"
+    safety_reason = "count() compares by identity before equality, so a NaN or an odd __eq__ counts differently"
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
         simple = simple_loop(loop)
@@ -155,6 +159,8 @@ class ManualMinMax(LoopRule):
     name = "manual-min-max"
     summary = "Replace a loop that tracks a maximum or minimum with max()/min()."
     tags = ("loop", "builtin")
+    safety = "unsafe"
+    safety_reason = "min/max compare like the loop only when the elements' types keep the loop's tie and start rules"
     builtins = ("max", "min")
 
     def check(self, source: Source, loop: ast.For) -> Finding | None:
@@ -252,6 +258,8 @@ class AnyAllLoop(LoopRule):
     name = "any-all-loop"
     summary = "Replace a search loop that sets a flag and breaks with any()/all()."
     tags = ("loop", "builtin")
+    safety = "unsafe"
+    safety_reason = "a StopIteration raised by the condition becomes a RuntimeError inside the generator"
     builtins = ("any", "all")
     module_scope_only = True
 

@@ -29,6 +29,8 @@ class WrapModuleLoop(Rule):
     name = "wrap-module-loop"
     summary = "Move module-level loops into a main() function so their variables are fast locals."
     tags = ("scope", "loop", "globals")
+    safety = "unsafe"
+    safety_reason = "module-level names the moved code assigns become locals: importers no longer see them"
     exclusive = True
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:

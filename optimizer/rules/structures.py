@@ -54,6 +54,8 @@ class ListAsQueue(Rule):
     name = "list-as-queue"
     summary = "Use collections.deque for a list popped or inserted at the front."
     tags = ("data-structure", "queue", "collections")
+    safety = "safe"
+    safety_reason = "every use is one a deque supports the same way and the list never escapes its scope"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         candidates: dict[tuple[int, str], ast.Call] = {}
@@ -175,6 +177,8 @@ class NeedlessCopy(Rule):
     name = "needless-copy"
     summary = "Drop a list copy that neither the copy nor the original ever modifies."
     tags = ("memory", "copy")
+    safety = "unsafe"
+    safety_reason = "an alias or bound method made before the copy can still change the original"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
@@ -269,6 +273,8 @@ class DeepcopyFlat(Rule):
     name = "deepcopy-flat-list"
     summary = "Copy a flat list of immutables with a slice instead of copy.deepcopy."
     tags = ("copy",)
+    safety = "safe"
+    safety_reason = "a shallow copy of a list of immutable values is an equal, independent list"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         copy_module = module_import(source, "copy")
