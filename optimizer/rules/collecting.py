@@ -24,6 +24,7 @@ from optimizer.rules.loops import (
     plain_target,
     simple_loop,
     targets_unused_after,
+    under_handler,
 )
 
 
@@ -34,7 +35,8 @@ class AppendToComprehension(LoopRule):
     lookup and call per element); about 2.5x faster at module level, ~1.1x inside a function.
     When unsafe: the loop variable keeps its last value after a loop but not after a comprehension, so it
     must not be read afterwards; the loop must do nothing but append (nested ``for`` and ``if`` are fine),
-    and the list must not be read while it is built.
+    and the list must not be read while it is built. Nor may a ``try`` or ``with`` enclose the loop: an error
+    that stops it half-way would leave the name unbound where the loop left a partial list.
     """
 
     code = "PERF110"
@@ -291,7 +293,7 @@ class StringConcatInLoop(Rule):
     200k pieces), and is still ~2x slower than ``list.append`` inside functions; ``"".join(parts)``
     copies once. When unsafe: the string must not be read inside the loop (it does not exist until the
     join), must start as a string literal right before the loop (nothing between), and the loop must
-    not be inside a ``try`` (an exception would leave the list instead of the string).
+    not be inside a ``try`` or ``with`` (an exception would leave the list instead of the string).
     """
 
     code = "PERF108"
@@ -317,7 +319,7 @@ class StringConcatInLoop(Rule):
             return None
         name = assigned[0]
         scope = scope_of(source, loop)
-        if isinstance(scope, ast.ClassDef) or any(isinstance(a, ast.Try | ast.TryStar) for a in source.ancestors(loop)):
+        if isinstance(scope, ast.ClassDef) or under_handler(source, loop):
             return None
         appends = []
         for node in walk(loop):

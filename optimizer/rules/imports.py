@@ -143,7 +143,9 @@ class UnusedImport(Rule):
     most contest programs' whole run, and SciPy or pandas far more. Removing the import removes the cost.
     When unsafe: an import can have side effects (registering codecs, patching, printing); only packages
     known to have none are removed. A name read through ``globals()``, ``eval``/``exec`` strings or
-    ``__all__`` counts as used, and so does a name another import binds too.
+    ``__all__`` counts as used, and so does a name another import binds too. An import in the body of a
+    ``try`` is an availability probe (``try: import threading`` / ``except ImportError:``): its success
+    is what the program uses, so it is never reported.
     """
 
     code = "PERF101"
@@ -164,6 +166,8 @@ class UnusedImport(Rule):
                 continue
             if isinstance(stmt, ast.ImportFrom) and (stmt.module == "__future__" or stmt.level > 0):
                 continue
+            if _in_try_body(source, stmt):
+                continue  # an availability probe: ``try: import threading`` / ``except ImportError: ...``
             unused = [
                 alias
                 for alias in stmt.names
@@ -185,6 +189,16 @@ class UnusedImport(Rule):
             message = f"{names} {'is' if len(unused) == 1 else 'are'} imported but never used{cost}"
             findings.append(self.finding(source, stmt, message, [edit] if edit else []))
         return findings
+
+
+def _in_try_body(source: Source, stmt: ast.stmt) -> bool:
+    """Whether ``stmt`` runs inside the body of a ``try``: importing there tests whether the module exists."""
+    child: ast.AST = stmt
+    for ancestor in source.ancestors(stmt):
+        if isinstance(ancestor, ast.Try | ast.TryStar) and any(s is child for s in ancestor.body):
+            return True
+        child = ancestor
+    return False
 
 
 def _evaluates_strings(tree: ast.Module, source: Source) -> bool:

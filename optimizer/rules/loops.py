@@ -105,8 +105,28 @@ def is_name(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
 
+def under_handler(source: Source, stmt: ast.stmt) -> bool:
+    """Whether a ``try`` or ``with`` of ``stmt``'s own scope encloses it (the code may stop half-way and go on).
+
+    A loop rewritten into one expression binds its result only at the end: under ``try`` or a context
+    manager that may suppress the error (``with suppress(StopIteration):``), the code after would see the
+    name unbound or at its initial value instead of the partial result the loop left.
+    """
+    scope = scope_of(source, stmt)
+    for ancestor in source.ancestors(stmt):
+        if ancestor is scope:
+            return False
+        if isinstance(ancestor, ast.Try | ast.TryStar | ast.With | ast.AsyncWith):
+            return True
+    return False
+
+
 class LoopRule(Rule):
-    """Shared walk: every ``for`` statement of the module, with its scope."""
+    """Shared walk: every ``for`` statement of the module, with its scope, that no ``try``/``with`` encloses.
+
+    Each rule rewrites the loop into one expression, which leaves nothing behind when an error stops it
+    half-way (see ``under_handler``).
+    """
 
     module_scope_only = False
 
@@ -115,7 +135,11 @@ class LoopRule(Rule):
         for node in walk(tree):
             if isinstance(node, ast.For):
                 scope = scope_of(source, node)
-                if isinstance(scope, ast.ClassDef) or (self.module_scope_only and scope is not tree):
+                if (
+                    isinstance(scope, ast.ClassDef)
+                    or (self.module_scope_only and scope is not tree)
+                    or under_handler(source, node)
+                ):
                     continue
                 found = self.check(source, node)
                 if found:

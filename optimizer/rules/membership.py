@@ -25,8 +25,10 @@ class ListMembershipToSet(Rule):
     Why faster: ``in`` on a list compares element by element (O(n) per test); a set built once answers
     in O(1), so a loop of m tests drops from O(m·n) to O(m + n). When unsafe: the list must not change
     while the set stands in for it (no mutation or rebinding inside the loop, no nested function that
-    could change it), its elements and the values tested must be hashable (by inference: numbers,
-    strings, tuples of those), and a list of strings tested with ``in`` is still a list, not a string.
+    could change it, and no escape anywhere in its scope: an alias such as ``add = xs.append``, a call
+    that receives it, a ``return``), its elements must be provably hashable (by inference: numbers,
+    strings, tuples of those) and so should the values tested, which the rule cannot always see (an
+    unhashable one makes the set raise ``TypeError``); a list of strings tested with ``in`` is still a list.
     """
 
     code = "PERF109"
@@ -87,7 +89,10 @@ class ListMembershipToSet(Rule):
             inside = any(a is anchor for a in source.ancestors(use))
             if inside and any(use is c.comparators[0] for c in compares):
                 continue
-            if inside and classify_use(source, use) is not Use.READ:
+            kind_of_use = classify_use(source, use)
+            # An escape anywhere (an alias of the list or of its ``append``, a call that keeps it, a return)
+            # can change it during the loop, or put items into it that the element kinds do not show.
+            if kind_of_use is Use.ESCAPE or (inside and kind_of_use is not Use.READ):
                 return None
         set_name = source.fresh_name(f"{name}_set")
         before = insert_before(source, anchor, [f"{set_name} = set({name})"])

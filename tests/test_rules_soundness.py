@@ -1,0 +1,114 @@
+"""Preconditions that real libraries broke (issue 13): each case fired, and its fix changed behaviour."""
+
+from __future__ import annotations
+
+from optimizer.rules import RULES_BY_CODE, find_all
+from rules_support import edits_of
+
+
+def test_append_loop_inside_a_suppressing_with_is_left_alone() -> None:
+    # The comprehension would leave `firsts` unbound when StopIteration is suppressed half-way.
+    code = (
+        "from contextlib import suppress\n"
+        "def heads(iterators):\n"
+        "    with suppress(StopIteration):\n"
+        "        firsts = []\n"
+        "        for it in iterators:\n"
+        "            firsts.append(next(it))\n"
+        "    return firsts\n"
+    )
+    assert edits_of(code, "PERF110") == []
+
+
+def test_append_loop_inside_a_try_is_left_alone() -> None:
+    code = (
+        "def parse(lines):\n"
+        "    try:\n"
+        "        values = []\n"
+        "        for line in lines:\n"
+        "            values.append(int(line))\n"
+        "    except ValueError:\n"
+        "        pass\n"
+        "    return values\n"
+    )
+    assert edits_of(code, "PERF110") == []
+
+
+def test_append_loop_outside_any_handler_still_fires() -> None:
+    code = "def squares(n):\n    out = []\n    for i in range(n):\n        out.append(i * i)\n    return out\n"
+    assert len(edits_of(code, "PERF110")) == 1
+
+
+MEMBERSHIP = """\
+def dedupe(items):
+    seen = ["a"]
+{setup}
+    out = []
+    for item in items:
+        if item not in seen:
+            {add}(item)
+            out.append(item)
+{after}
+"""
+
+
+def _membership(setup: str = "", add: str = "seen.append", after: str = "    return out") -> str:
+    return MEMBERSHIP.format(setup=setup, add=add, after=after)
+
+
+def test_list_grown_through_an_alias_of_append_is_not_a_set() -> None:
+    code = _membership(setup="    seen_add = seen.append", add="seen_add")
+    assert edits_of(code, "PERF109") == []
+
+
+def test_list_passed_to_a_call_or_returned_is_not_a_set() -> None:
+    assert edits_of(_membership(setup="    register(seen)", add="out.append"), "PERF109") == []
+    assert edits_of(_membership(add="out.append", after="    return seen"), "PERF109") == []
+
+
+def test_list_with_items_not_provably_hashable_is_not_a_set() -> None:
+    code = (
+        "def known(rows, wanted):\n"
+        "    table = [row for row in rows]\n"
+        "    return [w for w in wanted if w in table]\n"
+    )
+    assert edits_of(code, "PERF109") == []
+    mixed = "def pick(xs):\n    allowed = [1, (2, 3), [4]]\n    return [x for x in xs if x in allowed]\n"
+    assert edits_of(mixed, "PERF109") == []
+
+
+def test_list_only_read_with_hashable_items_still_becomes_a_set() -> None:
+    code = "def pick(xs):\n    allowed = [1, 2, 3]\n    return [x for x in xs if x in allowed]\n"
+    assert len(edits_of(code, "PERF109")) == 1
+
+
+def test_import_in_a_try_is_an_availability_probe_not_an_unused_import() -> None:
+    code = (
+        "try:\n"
+        "    import threading\n"
+        "except ImportError:\n"
+        "    threading = None\n"
+        "HAVE_THREADS = True\n"
+    )
+    assert [f for f in find_all(code, [RULES_BY_CODE["PERF101"]])] == []
+    probe = "try:\n    import numpy\nexcept ImportError:\n    pass\n"
+    assert find_all(probe, [RULES_BY_CODE["PERF101"]]) == []
+
+
+def test_unused_import_outside_a_try_is_still_found() -> None:
+    assert len(find_all("import numpy\nprint(1)\n", [RULES_BY_CODE["PERF101"]])) == 1
+
+
+def _covers(outer, inner) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
+def test_print_loop_and_module_loop_do_not_hide_the_input_finding_inside() -> None:
+    code = "n = int(input())\nfor _ in range(n):\n    x = input()\n    print(x)\n"
+    findings = find_all(code)
+    inner = [f for f in findings if f.code == "PERF103"]
+    wide = [f for f in findings if f.code in ("PERF105", "PERF106")]
+    assert inner and {f.code for f in wide} == {"PERF105", "PERF106"}
+    for finding in wide:
+        assert finding.start[0] == finding.end[0] == 2, finding  # the loop's header line only
+        assert not any(_covers(finding, f) for f in inner)
