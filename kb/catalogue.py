@@ -26,6 +26,7 @@ from typing import Any
 
 from kb.errors import CatalogueError
 from kb.schema import FORMAT_VERSION, RateEvidence, rate_from_speedup
+from kb.tags import CATEGORIES, unknown_tags
 
 log = logging.getLogger("kb")
 
@@ -78,6 +79,11 @@ def load_entry(path: Path) -> CatalogueEntry:
         raise CatalogueError(str(path), f"missing {', '.join(missing)}")
     if not isinstance(data["tags"], list) or not data["tags"]:
         raise CatalogueError(str(path), "tags must be a non-empty list")
+    if data["category"] not in CATEGORIES:
+        raise CatalogueError(str(path), f"category {data['category']!r} is not one of {', '.join(CATEGORIES)}")
+    unknown = unknown_tags([str(tag) for tag in data["tags"]])
+    if unknown:
+        raise CatalogueError(str(path), f"tags {', '.join(map(repr, unknown))} are not in the vocabulary of kb/tags.py")
     for key in ("slow", "fast"):
         try:
             compile(data[key], f"{path}:{key}", "exec")

@@ -131,3 +131,12 @@ class CatalogueError(KBError):
 
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(f"catalogue entry {path}: {reason}. Fix the file (see kb/catalogue/README.md).")
+
+
+class QueryInputError(KBError):
+    """The program given to ``query`` cannot be used as it is (unreadable, not UTF-8, too large)."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.query import KnowledgeBase, RetrievalPolicy, SuggestionHit
-from kb.summarise import GENERIC_TAGS, summarise_change, unified_diff
+from kb.summarise import summarise_change, unified_diff
+from kb.tags import GENERIC_TAGS
 
 
 @dataclass

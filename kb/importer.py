@@ -11,25 +11,25 @@ embedder, and the report says so.
 from __future__ import annotations
 
 import ast
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from bench.core.jsonl import numbered_lines, read_jsonl
 from kb.build import (
     BuildOptions,
     BuildReport,
     InputProblem,
     PairRecord,
-    _lines,
-    _parse,
     build_kb,
     pair_from_row,
+    read_rows,
     source_label,
 )
 from kb.embed import Embedder
-from kb.errors import EmbedderDimensionError, MalformedInputError, MissingCodeError
+from kb.errors import EmbedderDimensionError, MalformedInputError
 
 log = logging.getLogger("kb")
 
@@ -50,32 +50,22 @@ def read_od_base(
     path: Path, on_error: str = "skip", problems: list[InputProblem] | None = None, keep_vectors: bool = False
 ) -> Iterator[PairRecord]:
     """The rows of an OD-base file as pairs (with their stored vectors when ``keep_vectors``)."""
-    for number, line in _lines(path):
-        try:
-            row = _parse(path, number, line)
-            record = pair_from_row(row, path.name, number)
-            vector = _vector(row.get("vector")) if keep_vectors else None
-            if keep_vectors and vector is None:
-                raise MalformedInputError(str(path), number, "no usable 'vector'")
-            method = "od-base:rate" if record.rate is not None else None
-            yield replace(record, vector=vector, rate_method=method)
-        except (MalformedInputError, MissingCodeError) as exc:
-            if on_error == "stop":
-                raise
-            problem = InputProblem(path.name, number, str(exc).split(". Fix the line")[0].split(": ", 1)[-1])
-            log.warning("skipped %s", problem)
-            if problems is not None:
-                problems.append(problem)
+
+    def pair(row: dict[str, Any], number: int) -> tuple[PairRecord]:
+        record = pair_from_row(row, path.name, number)
+        vector = _vector(row.get("vector")) if keep_vectors else None
+        if keep_vectors and vector is None:
+            raise MalformedInputError(str(path), number, "no usable 'vector'")
+        method = "od-base:rate" if record.rate is not None else None
+        return (replace(record, vector=vector, rate_method=method),)
+
+    return read_rows(path, pair, "stop" if on_error == "stop" else "skip", problems)
 
 
 def stored_vector_dimension(path: Path) -> int | None:
     """The dimension of the first stored vector of an OD-base file (None when it has none)."""
-    for _, line in _lines(path):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        vector = _vector(row.get("vector")) if isinstance(row, dict) else None
+    for _, row in read_jsonl(path, lambda bad: None):
+        vector = _vector(row.get("vector"))
         return len(vector) if vector else None
     return None
 
@@ -111,7 +101,7 @@ def import_od_base(
     for note in notes:
         log.warning("%s", note)
     problems: list[InputProblem] = []
-    total = sum(1 for _ in _lines(path))
+    total = sum(1 for _ in numbered_lines(path))
     options = replace(options, rate_from="input")
     return build_kb(
         read_od_base(path, options.on_error, problems, keep_vectors=keep),

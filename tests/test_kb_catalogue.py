@@ -1,6 +1,7 @@
 """The project's catalogue of patterns and the default knowledge base built from it."""
 
 import pytest
+from kb_support import shared_embedder
 
 from kb.catalogue import (
     CATALOGUE_DIR,
@@ -13,8 +14,7 @@ from kb.catalogue import (
 )
 from kb.query import KnowledgeBase, RetrievalPolicy
 from kb.schema import rate_from_speedup
-from kb.summarise import TAG_CATEGORY
-from kb_support import shared_embedder
+from kb.tags import TAG_CATEGORY
 
 CATEGORIES = {path.name for path in CATALOGUE_DIR.iterdir() if path.is_dir()}
 

@@ -4,11 +4,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
+from kb_support import REPO_ROOT, sample_pairs
 
 from kb.cli import main
-from kb_support import REPO_ROOT, sample_pairs
 
 SNIPPET = "n = int(input())\nfor i in range(n):\n    a, b = map(int, input().split())\n    print(a + b)\n"
 
@@ -116,3 +117,29 @@ def test_import_kb_is_cheap_and_does_not_load_torch():
     seconds, torch_loaded, st_loaded = done.stdout.split()
     assert torch_loaded == "False" and st_loaded == "False"
     assert float(seconds) < 0.5  # ~0.2 s measured on 2 cores; a loose bound for busy machines
+
+
+def test_query_on_a_non_utf8_file_is_one_line_and_status_2(tmp_path, capsys):
+    program = tmp_path / "latin1.py"
+    program.write_bytes("print('café')\n".encode("latin-1"))
+    assert main(["query", str(program), "--kb", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "latin1.py: not UTF-8 text (byte 0xe9 at offset 10)" in err
+
+
+def test_query_on_a_missing_file_is_one_line_and_status_2(tmp_path, capsys):
+    assert main(["query", str(tmp_path / "absent.py"), "--kb", str(tmp_path / "none")]) == 2
+    assert "absent.py: cannot read it" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("data", [b"print('\xff')\n", b"#" * (50 * 1024 * 1024)], ids=["non-utf8", "50MB"])
+def test_query_on_bad_stdin_is_refused_quickly_with_one_line(tmp_path, data):
+    from kb.cli import MAX_QUERY_BYTES
+
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kb", "query", "--kb", str(tmp_path / "none")], input=data,
+                          capture_output=True, cwd=REPO_ROOT, timeout=60)
+    assert done.returncode == 2 and done.stderr.count(b"\n") == 1, done.stderr[-2000:]
+    expected = b"not UTF-8 text" if len(data) < MAX_QUERY_BYTES else b"larger than 1,000,000 bytes (MAX_QUERY_BYTES)"
+    assert b"error: stdin: " in done.stderr and expected in done.stderr
+    assert time.perf_counter() - started < 20
