@@ -18,13 +18,16 @@ from __future__ import annotations
 import ast
 import doctest
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
-from optimizer.verify import VerificationInputs
+from optimizer.candidates import VerificationInputs
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 # Enough calls to be representative, few enough to keep verification within its time budget.
 MAX_CALLS_PER_SOURCE = 20
@@ -209,12 +212,29 @@ def call_counts(calls: Sequence[FunctionCall]) -> dict[str, int]:
     return counts
 
 
+def line_starts(text: str) -> list[int]:
+    """Offsets where the lines of ``text`` start.
+
+    Lines end at ``\\r\\n``, ``\\r`` or ``\\n``, as Python's tokenizer (so ``ast`` line numbers) and LSP count
+    them; ``str.splitlines`` would also split on form feeds and other separators, and disagree with both.
+    """
+    return [0] + [m.end() for m in _LINE_END.finditer(text)]
+
+
+def statement_span(node: ast.stmt, starts: Sequence[int], length: int) -> tuple[int, int]:
+    """Character offsets of a statement (a function: decorators included), from the start of its first line to
+    the start of the line after its last (``length``, the text's, when it ends the text).
+
+    ``starts`` is ``line_starts`` of the text, computed once by a caller that asks for many statements.
+    """
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    after = (node.end_lineno or node.lineno) + 1
+    return starts[first - 1], starts[after - 1] if after - 1 < len(starts) else length
+
+
 def function_span(module_source: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int]:
     """Character offsets of the function in the module, decorators included, to the end of its last line."""
-    lines = module_source.splitlines(keepends=True)
-    first = min([function.lineno] + [d.lineno for d in function.decorator_list])
-    last = function.end_lineno or function.lineno
-    return sum(len(line) for line in lines[: first - 1]), sum(len(line) for line in lines[:last])
+    return statement_span(function, line_starts(module_source), len(module_source))
 
 
 _OBSERVER = '''

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bench.core.runner import Runner
-from optimizer.candidates import Candidate, OptimizationResult, Verdict
+from optimizer.candidates import Candidate, OptimizationResult, Verdict, VerificationInputs
 from optimizer.functions import (
     DRIVER_INPUT,
     FunctionCall,
@@ -26,7 +26,7 @@ from optimizer.functions import (
     function_span,
 )
 from optimizer.generate import CandidateGenerator, GeneratorSettings
-from optimizer.verify import VerificationInputs, VerifySettings, parses, verify_candidates
+from optimizer.verify import VerifySettings, parses, verify_candidates
 
 
 class UnparsableCodeError(ValueError):
@@ -40,18 +40,30 @@ class OptimizerSettings:
 
 
 class Optimizer:
-    """Holds the sandbox runner, the model and the knowledge base between calls."""
+    """Holds the sandbox runner, the model and the knowledge base between calls.
+
+    ``progress`` hears each stage as it starts ("generating candidates", "verifying 3 candidates"): the
+    language server shows it while a job runs.
+    """
 
     def __init__(
         self,
         settings: OptimizerSettings | None = None,
         runner: Runner | None = None,
         generator: CandidateGenerator | None = None,
+        progress: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.settings = settings or OptimizerSettings()
         self._own_runner = runner is None
         self.runner = runner or Runner(jobs=1, limits=self.settings.verify.limits)
         self.generator = generator or CandidateGenerator(self.settings.generator)
+        self.progress = progress
+
+    def _generate(self, code: str) -> tuple[list[Candidate], list[str]]:
+        self.progress("generating candidates")
+        candidates, notes = self.generator.candidates(code)
+        self.progress(f"verifying {len(candidates)} candidate{'s' if len(candidates) != 1 else ''}")
+        return candidates, notes
 
     def optimize_program(self, code: str, inputs: VerificationInputs) -> OptimizationResult:
         """The best verified candidate for a stdin program, or the program unchanged."""
@@ -59,7 +71,7 @@ class Optimizer:
         problem = parses(code)
         if problem is not None:
             raise UnparsableCodeError(f"the code to optimise {problem}")
-        candidates, notes = self.generator.candidates(code)
+        candidates, notes = self._generate(code)
         verdicts = verify_candidates(self.runner, code, candidates, inputs, self.settings.verify)
         return _result(code, list(zip(candidates, verdicts, strict=True)), notes, started)
 
@@ -78,7 +90,7 @@ class Optimizer:
             raise UnparsableCodeError(f"the module {problem}")
         function = find_function(ast.parse(module_source), name)
         start, end = function_span(module_source, function)
-        candidates, notes = self.generator.candidates(module_source[start:end])
+        candidates, notes = self._generate(module_source[start:end])
         modules = [
             replace(c, code=module_source[:start] + _with_newline(c.code) + module_source[end:]) for c in candidates
         ]

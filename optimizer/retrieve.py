@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from optimizer.candidates import Suggestion
 
 if TYPE_CHECKING:
     from kb import KnowledgeBase, RetrievalPolicy
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """What the prompt shows of a hit: FasterPy's "Applicability: {similarity} Rate: {rate} {text}"."""
-
-    entry_id: str
-    text: str
-    rate: float
-    similarity: float
-
-
-class Retriever:
-    """Opens the knowledge base on first use (embedding model included) and keeps it open."""
+class KnowledgeBaseRetriever:
+    """The ``Retriever`` of an in-process knowledge base: opens it on first use (embedding model included)."""
 
     def __init__(self, kb_path: Path | None = None, policy: RetrievalPolicy | None = None) -> None:
         self.kb_path = kb_path
@@ -41,6 +32,4 @@ class Retriever:
     def suggest(self, code: str, k: int) -> list[Suggestion]:
         if k <= 0:
             return []
-        hits = self.open().query(code, k=k, policy=self.policy)
-        # Entries without a measured rate only pass a policy that admits them; show them as rate 0.
-        return [Suggestion(h.entry_id, h.text, h.rate if h.rate is not None else 0.0, h.similarity) for h in hits]
+        return [Suggestion.from_json(hit.to_json()) for hit in self.open().query(code, k=k, policy=self.policy)]

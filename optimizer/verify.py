@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
 from bench.core.timing import ORACLE, ProgramTiming, TimingSettings, time_against_oracle
-from optimizer.candidates import Candidate, Verdict
+from optimizer.candidates import Candidate, Verdict, VerificationInputs
 
 
 @dataclass(frozen=True)
@@ -23,25 +23,6 @@ class VerifySettings:
     limits: SandboxLimits = field(default_factory=lambda: SandboxLimits(timeout_s=10.0))
     # Below this a speedup is not claimed whatever the spread: the A/A noise floor's p95 is ~1.03.
     min_speedup: float = 1.05
-
-
-@dataclass(frozen=True)
-class VerificationInputs:
-    """Stdin inputs for a program, with where each came from (e.g. "caller", "test 0 input")."""
-
-    stdin: tuple[bytes, ...]
-    sources: tuple[str, ...]
-
-    @classmethod
-    def from_caller(cls, inputs: Sequence[bytes], source: str = "caller") -> VerificationInputs:
-        return cls(tuple(inputs), tuple(source for _ in inputs))
-
-    def counts(self, keep: Sequence[int] | None = None) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for i, source in enumerate(self.sources):
-            if keep is None or i in keep:
-                counts[source] = counts.get(source, 0) + 1
-        return counts
 
 
 def parses(code: str) -> str | None:

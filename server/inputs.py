@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from optimizer.candidates import VerificationInputs
 
 MAX_INPUTS = 40
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 SIBLING_PATTERNS = ("input*.txt", "*.in", "tests/input*.txt", "tests/*.in")
-
-
-@dataclass(frozen=True)
-class ProgramInputs:
-    stdin: tuple[bytes, ...]
-    sources: tuple[str, ...]
-    reads_stdin: bool
-
-    @property
-    def empty(self) -> bool:
-        return not self.stdin
 
 
 def reads_stdin(tree: ast.Module | None, text: str) -> bool:
@@ -76,10 +66,10 @@ def find_input_files(script: Path | None, globs: tuple[str, ...], siblings: bool
 
 
 def program_inputs(script: Path | None, tree: ast.Module | None, text: str, globs: tuple[str, ...],
-                   siblings: bool, workspace_root: Path | None) -> ProgramInputs:
+                   siblings: bool, workspace_root: Path | None) -> VerificationInputs:
     """The inputs to verify ``text`` on; empty when it reads stdin and no input file was found."""
     if not reads_stdin(tree, text):
-        return ProgramInputs((b"",), ("empty stdin",), reads_stdin=False)
+        return VerificationInputs((b"",), ("empty stdin",))
     stdin, sources = [], []
     for path, label in find_input_files(script, globs, siblings, workspace_root):
         try:
@@ -89,4 +79,4 @@ def program_inputs(script: Path | None, tree: ast.Module | None, text: str, glob
         except OSError:
             continue
         sources.append(label)
-    return ProgramInputs(tuple(stdin), tuple(sources), reads_stdin=True)
+    return VerificationInputs(tuple(stdin), tuple(sources))

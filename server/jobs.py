@@ -1,10 +1,11 @@
 """Optimisation jobs: one killable worker process per "Optimize for speed", running the optimizer.
 
-The job process (spawned, stdout pointed at stderr) builds an ``Optimizer`` with its own sandbox runner
-and a generator that takes the rules' candidates locally and the LLM's from the model host, then verifies
-them. The server waits for its answer without blocking the event loop; cancelling the wait (``$/cancelRequest``,
-a progress cancel, the time budget, shutdown) kills the job's whole process tree, the sandbox's zygotes and
-whatever they were running included. Jobs run one at a time: two at once would time each other.
+The job process (spawned, stdout pointed at stderr) runs the optimizer's one ``CandidateGenerator`` with
+adapters of the model host for the LLM and the knowledge base (``server.remote``), then verifies the
+candidates with a sandbox runner of its own. The server waits for its answer without blocking the event loop;
+cancelling the wait (``$/cancelRequest``, a progress cancel, the time budget, shutdown) kills the job's whole
+process tree, the sandbox's zygotes and whatever they were running included. Jobs run one at a time: two at
+once would time each other.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Literal
 
+from optimizer.candidates import Engines, VerificationInputs
 from server.model_host import HostAddress
 from server.processes import kill_tree
 
@@ -37,10 +39,9 @@ OutcomeStatus = Literal["faster", "not_faster", "unverified", "no_candidates", "
 class JobRequest:
     kind: JobKind
     source: str  # the whole module, as of the document version the job started from
+    engines: Engines
     name: str | None = None  # the function, for kind "function"
-    stdin: tuple[bytes, ...] = ()  # the program's verification inputs, for kind "program"
-    stdin_sources: tuple[str, ...] = ()
-    engines: tuple[str, ...] = ("rules",)
+    inputs: VerificationInputs | None = None  # the program's stdin inputs, for kind "program"
     top_k: int = 2
     time_budget_s: float = 120.0
     host: HostAddress | None = None
@@ -103,73 +104,30 @@ def outcome_of(result, kind: JobKind, seconds: float) -> JobOutcome:
                       f"{tried}", notes=notes, seconds=seconds)
 
 
-class _JobGenerator:
-    """The optimizer's generator inside a job: rules here, the LLM's candidates from the model host."""
-
-    def __init__(self, request: JobRequest, progress: Callable[[str], None]) -> None:
-        self.request = request
-        self.progress = progress
-
-    def candidates(self, code: str):
-        from optimizer.generate import CandidateGenerator, GeneratorSettings
-
-        self.progress("generating candidates")
-        found, notes = [], []
-        for engine in self.request.engines:
-            remote = None
-            if engine != "rules":
-                remote = self._remote(code, engine, notes)
-            if remote is None:
-                if engine not in ("rules", "all"):
-                    continue
-                remote = CandidateGenerator(GeneratorSettings(engine="rules")).candidates(code)
-            found.extend(remote[0])
-            notes.extend(remote[1])
-        seen, distinct = {code.strip()}, []
-        for candidate in found:
-            if candidate.code.strip() not in seen:
-                seen.add(candidate.code.strip())
-                distinct.append(candidate)
-        self.progress(f"verifying {len(distinct)} candidate{'s' if len(distinct) != 1 else ''}")
-        return distinct, notes
-
-    def _remote(self, code: str, engine: str, notes: list[str]):
-        if self.request.host is None:
-            notes.append("the model host is not running: rules only")
-            return None
-        budget = max(5.0, min(60.0, self.request.time_budget_s / 3))
-        try:
-            with self.request.host.connect() as conn:
-                conn.send({"op": "candidates", "code": code, "engine": engine, "top_k": self.request.top_k,
-                           "time_budget_s": budget})
-                answer = conn.recv()
-        except (OSError, EOFError) as exc:
-            notes.append(f"the model host is unavailable ({exc}): rules only")
-            return None
-        if "error" in answer:
-            notes.append(f"the model host failed: {answer['error']}")
-            return None
-        return answer["candidates"], answer["notes"]
-
-
 def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: None) -> JobOutcome:
     """Run one optimisation to the end in this process (the job process calls this)."""
     from bench.core.sandbox import SandboxLimits
     from optimizer.functions import FunctionNotFoundError
+    from optimizer.generate import CandidateGenerator, GeneratorSettings
+    from optimizer.llm import GenerationSettings
     from optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
-    from optimizer.verify import VerificationInputs, VerifySettings
+    from optimizer.verify import VerifySettings
+    from server.remote import RemoteModel, RemoteRetriever
 
     started = time.perf_counter()
     limits = SandboxLimits(timeout_s=max(1.0, min(10.0, request.time_budget_s / 4)))
+    # The LLM gets a third of the job's time at most, so verification has the rest.
+    generation = GenerationSettings(time_budget_s=max(5.0, min(60.0, request.time_budget_s / 3)))
+    generator = CandidateGenerator(GeneratorSettings(request.engines, request.top_k, generation=generation),
+                                   model=RemoteModel(request.host), retriever=RemoteRetriever(request.host))
     settings = OptimizerSettings(verify=VerifySettings(limits=limits))
     try:
-        with Optimizer(settings, generator=_JobGenerator(request, progress)) as optimizer:
+        with Optimizer(settings, generator=generator, progress=progress) as optimizer:
             if request.kind == "function":
                 assert request.name is not None
                 result = optimizer.optimize_function(request.source, request.name)
             else:
-                inputs = VerificationInputs(request.stdin, request.stdin_sources)
-                result = optimizer.optimize_program(request.source, inputs)
+                result = optimizer.optimize_program(request.source, request.inputs or VerificationInputs((), ()))
     except (UnparsableCodeError, FunctionNotFoundError) as exc:
         return JobOutcome("failed", str(exc).strip("'\""), seconds=time.perf_counter() - started)
     return outcome_of(result, request.kind, time.perf_counter() - started)

@@ -121,7 +121,7 @@ class PerfLanguageServer(LanguageServer):
                 self.schedule_analysis(uri, 0.0)
 
     def needs_models(self) -> bool:
-        return self.settings.hover.enabled or self.settings.engines.needs_model_host
+        return self.settings.hover.enabled or self.settings.engines.llm
 
     def start_models(self) -> None:
         s = self.settings
@@ -376,17 +376,17 @@ class PerfLanguageServer(LanguageServer):
 
     def job_request(self, uri: str, state: DocumentState, data: dict) -> JobRequest:
         s = self.settings
-        common = dict(engines=s.engines.plan(), top_k=s.top_k, time_budget_s=s.verification.time_budget_s,
+        common = dict(engines=s.engines, top_k=s.top_k, time_budget_s=s.verification.time_budget_s,
                       host=self.models.address if self.models.running else None)
         if data.get("kind") == "function" and data.get("name"):
             return JobRequest("function", state.text, name=data["name"], **common)
         inputs = program_inputs(self.document_path(uri), state.parsed.tree, state.text,
                                 s.verification.input_files, s.verification.sibling_inputs, self.workspace_root)
-        return JobRequest("program", state.text, stdin=inputs.stdin, stdin_sources=inputs.sources, **common)
+        return JobRequest("program", state.text, inputs=inputs, **common)
 
     async def run_job(self, request: JobRequest, data: dict, token: types.ProgressToken | None) -> JobOutcome:
         """Run the job with progress reports; a progress cancel stops it, $/cancelRequest too (re-raised)."""
-        if not request.engines:
+        if not request.engines.any:
             return JobOutcome("no_candidates", "every engine is off (pyperf.engines)")
         job_title = f"{OPTIMIZE_TITLE}: {data.get('name') or 'program'}"
         progress = await self.begin_progress(token, job_title)

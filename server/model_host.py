@@ -3,14 +3,18 @@
 Loading them takes seconds (sentence-transformers alone imports in 8-9 s) and hundreds of megabytes, so it
 happens once, in the background, in a process of its own: the server's event loop never waits for it, and
 neither does a hover (``suggest`` answers ``ready: False`` until the knowledge base is loaded). The server
-and each optimisation job talk to it over a Unix socket (``multiprocessing.connection``, authenticated):
+and each optimisation job talk to it over a Unix socket (``multiprocessing.connection``, authenticated). It
+is a service of two operations, and its status; candidates are built by the job, not here
+(``server.remote`` adapts these operations to the optimizer's ``Retriever`` and ``ChatModel``):
 
-- ``{"op": "suggest", "code", "k"}`` -> ``{"ready", "hits": [SuggestionHit.to_json()], "error"}``
-- ``{"op": "candidates", "code", "engine", "top_k", "time_budget_s"}`` -> ``{"candidates", "notes"}``
+- ``{"op": "suggest", "code", "k", "wait": bool}`` -> ``{"ready", "hits": [SuggestionHit.to_json()], "error"}``
+  (``wait``: load the knowledge base first rather than answer ``ready: False``)
+- ``{"op": "generate", "messages", "settings": GenerationSettings}`` -> ``{"generations": [Generation],
+  "model": file name}`` or ``{"error"}``
 - ``{"op": "status", "wait": bool}`` -> ``{"kb": state, "llm": state, "kb_error", "llm_error"}``
 
 A missing or broken knowledge base or model is reported once through ``status`` and the host keeps serving
-what it has (no suggestions; rules-only candidates with a note).
+what it has (no suggestions; an error for ``generate``, which the job turns into a note).
 """
 
 from __future__ import annotations
@@ -19,10 +23,15 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optimizer.llm import GenerationSettings
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +130,10 @@ class ModelHost:
             self.llm.done.set()
 
     # --- requests -----------------------------------------------------------------------------------
-    def suggest(self, code: str, k: int) -> dict:
-        if self.kb.state == "off":  # not preloaded: load now, in the background, and answer later hovers
+    def suggest(self, code: str, k: int, wait: bool = False) -> dict:
+        if wait:
+            self.load_kb()
+        elif self.kb.state == "off":  # not preloaded: load now, in the background, and answer later hovers
             self.kb.state = "loading"
             threading.Thread(target=self.load_kb, name="load-kb", daemon=True).start()
         if self.kb.state != "ready":
@@ -130,40 +141,18 @@ class ModelHost:
         hits = self.kb.value.query(code, k=k) if k > 0 else []
         return {"ready": True, "hits": [hit.to_json() for hit in hits], "error": None}
 
-    def candidates(self, code: str, engine: str, top_k: int, time_budget_s: float) -> dict:
-        from kb.errors import KBError
-        from optimizer.generate import CandidateGenerator, GeneratorSettings
-        from optimizer.llm import GenerationSettings, ModelError
-        from optimizer.retrieve import Suggestion
+    def generate(self, messages: Sequence[dict[str, str]], settings: GenerationSettings) -> dict:
+        from optimizer.llm import ModelError
 
-        host = self
-
-        class HostRetriever:
-            """The generator's retriever, answered from the host's open knowledge base."""
-
-            def suggest(self, code: str, k: int) -> list[Suggestion]:
-                kb = host.load_kb()
-                if kb is None:
-                    raise KBError(f"no suggestions: {host.kb.error}")
-                return [Suggestion(h.entry_id, h.text, h.rate if h.rate is not None else 0.0, h.similarity)
-                        for h in kb.query(code, k=k)] if k > 0 else []
-
-        notes: list[str] = []
-        model = self.load_llm() if engine != "rules" else None
-        if engine != "rules" and model is None:
-            notes.append(f"the LLM is unavailable: {self.llm.error}")
-            engine = "rules" if engine == "all" else ""
-        if not engine:
-            return {"candidates": [], "notes": notes}
+        if not self.config.llm:
+            return {"error": "the LLM is off (pyperf.engines.llm)"}
+        model = self.load_llm()
+        if model is None:
+            return {"error": f"the LLM is unavailable: {self.llm.error}"}
         try:
-            settings = GeneratorSettings(engine=engine, top_k=top_k, model_path=self.config.model_path,
-                                         kb_path=self.config.kb_path,
-                                         generation=GenerationSettings(time_budget_s=max(1.0, time_budget_s)))
-            generator = CandidateGenerator(settings, model=model, retriever=HostRetriever())
-            found, more = generator.candidates(code)
-        except (ModelError, KBError, ValueError) as exc:
-            return {"candidates": [], "notes": [*notes, str(exc)]}
-        return {"candidates": found, "notes": [*notes, *more]}
+            return {"generations": model.generate(messages, settings), "model": model.name}
+        except ModelError as exc:
+            return {"error": str(exc)}
 
     def status(self, wait: bool = False) -> dict:
         if wait:
@@ -174,10 +163,9 @@ class ModelHost:
     def handle(self, request: dict) -> dict:
         op = request.get("op")
         if op == "suggest":
-            return self.suggest(request["code"], int(request.get("k", 2)))
-        if op == "candidates":
-            return self.candidates(request["code"], request["engine"], int(request.get("top_k", 2)),
-                                   float(request.get("time_budget_s", 30.0)))
+            return self.suggest(request["code"], int(request.get("k", 2)), bool(request.get("wait")))
+        if op == "generate":
+            return self.generate(request["messages"], request["settings"])
         if op == "status":
             return self.status(bool(request.get("wait")))
         return {"error": f"unknown op {op!r}"}
@@ -216,10 +204,15 @@ def host_main(config: HostConfig, address: HostAddress, log_level: int) -> None:
     else:
         host.kb.done.set()
         host.llm.done.set()
+    serve(host, listener)
+
+
+def serve(host: ModelHost, listener: Listener) -> None:
+    """Answer every connection to ``listener``, each in a thread of its own, for ever."""
     while True:
         try:
             conn = listener.accept()
-        except (OSError, EOFError) as exc:  # a client that failed authentication
+        except (OSError, EOFError, AuthenticationError) as exc:  # a client that failed authentication
             log.debug("rejected a connection: %s", exc)
             continue
         threading.Thread(target=_serve_connection, args=(host, conn), daemon=True).start()

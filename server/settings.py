@@ -34,30 +34,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from optimizer.candidates import Engines
+
 SECTION = "pyperf"
 # Client-side keys of the section (vscode-extension/src/settings.ts CLIENT_ONLY_KEYS): not unknown, just not ours.
 CLIENT_KEYS = frozenset({"interpreter", "serverArgs", "trace"})
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """Which candidate generators run: the AST rules, the LLM, and retrieval feeding the LLM."""
-
-    rules: bool = True
-    llm: bool = True
-    retrieval: bool = True
-
-    def plan(self) -> tuple[str, ...]:
-        """The optimizer's engines (``GeneratorSettings.engine`` values) that together give this choice."""
-        if self.rules and self.llm:
-            return ("all",) if self.retrieval else ("rules", "llm")
-        if self.llm:
-            return ("rag-llm",) if self.retrieval else ("llm",)
-        return ("rules",) if self.rules else ()
-
-    @property
-    def needs_model_host(self) -> bool:
-        return self.llm
 
 
 @dataclass(frozen=True)
@@ -85,7 +66,7 @@ class ServerSettings:
     model_path: Path | None = None
     kb_path: Path | None = None
     embedder_path: Path | None = None
-    engines: EngineSettings = field(default_factory=EngineSettings)
+    engines: Engines = field(default_factory=Engines)
     top_k: int = 2
     preload_models: bool = True
     verification: VerificationSettings = field(default_factory=VerificationSettings)
@@ -153,9 +134,9 @@ def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[Server
     diagnostics_raw = reader.section(top.get("diagnostics"), "diagnostics")
     hover_raw = reader.section(top.get("hover"), "hover")
 
-    engines = EngineSettings(**{
+    engines = Engines(**{
         f.name: reader.value(engines_raw, f.name, f"engines.{f.name}", f.default, bool)
-        for f in fields(EngineSettings)
+        for f in fields(Engines)
     })
     globs = reader.value(verification_raw, "inputFiles", "verification.inputFiles", [], list,
                          check=lambda v: all(isinstance(g, str) for g in v), hint=" (expected a list of globs)")
@@ -188,12 +169,12 @@ def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[Server
     )
     reader.unknown(top, {"modelPath", "kbPath", "embedderPath", "engines", "topK", "preloadModels",
                          "verification", "diagnostics", "hover", *CLIENT_KEYS}, "")
-    reader.unknown(engines_raw, {f.name for f in fields(EngineSettings)}, "engines.")
+    reader.unknown(engines_raw, {f.name for f in fields(Engines)}, "engines.")
     reader.unknown(verification_raw, {"inputFiles", "siblingInputs", "timeBudgetSeconds"}, "verification.")
     reader.unknown(diagnostics_raw, {"enabled", "debounceMs", "maxLines"}, "diagnostics.")
     reader.unknown(hover_raw, {"enabled"}, "hover.")
     return settings, reader.problems
 
 
-__all__ = ["CLIENT_KEYS", "SECTION", "DiagnosticsSettings", "EngineSettings", "HoverSettings", "ServerSettings",
+__all__ = ["CLIENT_KEYS", "SECTION", "DiagnosticsSettings", "HoverSettings", "ServerSettings",
            "VerificationSettings", "parse_settings"]

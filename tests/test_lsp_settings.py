@@ -25,6 +25,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
+from optimizer.candidates import ENGINE_PRESETS, Engines
 from server.settings import CLIENT_KEYS, ServerSettings, parse_settings
 
 
@@ -49,9 +50,9 @@ def test_parse_settings_defaults_and_problems(tmp_path):
     assert settings.verification.time_budget_s == 120.0 and settings.diagnostics.enabled is True
     assert settings.kb_path == tmp_path / "kb"
     assert len(problems) == 5 and any("unknown setting colour" in p for p in problems)
-    assert ServerSettings().engines.plan() == ("all",)
-    assert parse_settings({"engines": {"rules": True, "llm": True, "retrieval": False}})[0].engines.plan() == (
-        "rules", "llm")
+    assert ServerSettings().engines == ENGINE_PRESETS["all"]
+    assert parse_settings({"engines": {"rules": True, "llm": True, "retrieval": False}})[0].engines == Engines(
+        rules=True, llm=True, retrieval=False)
 
 
 

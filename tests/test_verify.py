@@ -7,9 +7,9 @@ import pytest
 from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
 from bench.core.timing import TimingSettings
-from optimizer.candidates import Candidate
+from optimizer.candidates import Candidate, VerificationInputs
 from optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
-from optimizer.verify import VerificationInputs, VerifySettings, verify_candidates
+from optimizer.verify import VerifySettings, verify_candidates
 
 SLOW = "n = int(input())\ns = 0\nfor i in range(n):\n    s += i * i\nprint(s)\n"
 FAST = "n = int(input())\nprint((n - 1) * n * (2 * n - 1) // 6)\n"

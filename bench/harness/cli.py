@@ -8,6 +8,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.core.runner import Runner
+from bench.core.sandbox import SandboxLimits
+from bench.core.timing import TimingSettings
 from bench.harness.config import EvalConfig, apply, load_config
 from bench.harness.evaluate import (
     SLOW_AGAIN,
@@ -21,9 +24,7 @@ from bench.harness.evaluate import (
 from bench.harness.metrics import noise_floor
 from bench.harness.report import build_report, format_console, metrics_table, write_report
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
-from bench.core.runner import Runner
-from bench.core.sandbox import SandboxLimits
-from bench.core.timing import TimingSettings
+from optimizer.candidates import ENGINE_PRESETS
 
 if TYPE_CHECKING:
     from optimizer.pipeline import Optimizer
@@ -49,7 +50,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str, allow_none: bool) -> None:
-    engines = ["rules", "llm", "rag-llm", "all"] + (["none"] if allow_none else [])
+    engines = [*ENGINE_PRESETS] + (["none"] if allow_none else [])
     parser.add_argument("--engine", choices=engines, default=default_engine,
                         help=f"candidate generator ({default_engine})" + ("; none: the references alone" if allow_none
                                                                            else ""))
@@ -103,8 +104,8 @@ def _optimizer(args: argparse.Namespace) -> Optimizer:
     from optimizer.pipeline import Optimizer, OptimizerSettings
 
     budget = GenerationSettings(max_tokens=args.max_tokens, time_budget_s=args.time_budget)
-    generator = GeneratorSettings(engine=args.engine, top_k=args.top_k, model_path=args.model, kb_path=args.kb,
-                                  generation=budget)
+    generator = GeneratorSettings(engines=ENGINE_PRESETS[args.engine], top_k=args.top_k, model_path=args.model,
+                                  kb_path=args.kb, generation=budget)
     return Optimizer(OptimizerSettings(generator=generator))
 
 

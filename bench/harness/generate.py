@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from bench.core.cases import load_tests
 from bench.harness.rows import Columns, EvalRow
-from optimizer.pipeline import Optimizer, UnparsableCodeError
 from optimizer.candidates import VerificationInputs
+from optimizer.pipeline import Optimizer, UnparsableCodeError
 
 PROTOCOLS = {
     "first": ("verification used only the input of the first test case of each problem (the original program "
