@@ -8,15 +8,9 @@ split on form feeds and other separators, and disagree with the client).
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
-
-
-def line_starts(text: str) -> list[int]:
-    """Offsets where the lines of ``text`` start."""
-    return [0] + [m.end() for m in _LINE_END.finditer(text)]
+from optimizer.functions import line_starts
 
 
 def _units(text: str, encoding: str) -> int:

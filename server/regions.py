@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 from typing import Literal
 
-from server.positions import line_starts
+from optimizer.functions import line_starts, statement_span
 
 RegionKind = Literal["function", "program"]
 
@@ -48,14 +48,10 @@ class ParsedModule:
         if self.tree is not None:
             for node in self.tree.body:
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                    self.functions.append((node.name, self._line_start(first),
-                                           self._line_start((node.end_lineno or node.lineno) + 1)))
+                    self.functions.append((node.name, *self._span(node)))
 
-    def _line_start(self, lineno: int) -> int:
-        if lineno - 1 < len(self._line_starts):
-            return self._line_starts[lineno - 1]
-        return len(self.text)
+    def _span(self, node: ast.stmt) -> tuple[int, int]:
+        return statement_span(node, self._line_starts, len(self.text))
 
     def region_at(self, start: int, end: int) -> Region:
         """The region "Optimize for speed" works on for the selection [start, end) (a cursor: start == end)."""
@@ -74,8 +70,7 @@ class ParsedModule:
             if first <= offset < last:
                 return first, last
         for node in self.tree.body:
-            first = self._line_start(node.lineno)
-            last = self._line_start((node.end_lineno or node.lineno) + 1)
+            first, last = self._span(node)
             if first <= offset < last:
                 return first, last
         return None

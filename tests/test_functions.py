@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from bench.core.runner import Runner
@@ -13,7 +15,9 @@ from optimizer.functions import (
     call_site_calls,
     doctest_calls,
     driver_program,
+    find_function,
     function_inputs,
+    function_span,
     hypothesis_calls,
 )
 from optimizer.pipeline import Optimizer, OptimizerSettings
@@ -121,3 +125,12 @@ def test_calls_observed_in_the_workspace_tests(runner: Runner, tmp_path):
                            SandboxLimits(timeout_s=60))
     assert [c.arguments for c in calls] == ["2, 3, 1", "1.5, 2, 2"]  # object() does not repr to a literal
     assert {c.source for c in calls} == {"test run"}
+
+
+def test_function_span_counts_lines_as_the_tokenizer_does():
+    # A form feed is no line break to Python (str.splitlines would count one) and CRLF is one break.
+    module = "import functools\r\n\x0c\r\n@functools.cache\r\ndef f(n):\r\n    return n\r\nprint(f(2))\r\n"
+    start, end = function_span(module, find_function(ast.parse(module), "f"))
+    assert module[start:end] == "@functools.cache\r\ndef f(n):\r\n    return n\r\n"
+    last = "def g():\n    return 1"
+    assert function_span(last, find_function(ast.parse(last), "g")) == (0, len(last))
