@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from optimizer.rules import RULES_BY_CODE, find_all
 from rules_support import edits_of
+
+from optimizer.rules import RULES_BY_CODE, find_all
 
 
 def test_append_loop_inside_a_suppressing_with_is_left_alone() -> None:
@@ -67,11 +68,7 @@ def test_list_passed_to_a_call_or_returned_is_not_a_set() -> None:
 
 
 def test_list_with_items_not_provably_hashable_is_not_a_set() -> None:
-    code = (
-        "def known(rows, wanted):\n"
-        "    table = [row for row in rows]\n"
-        "    return [w for w in wanted if w in table]\n"
-    )
+    code = "def known(rows, wanted):\n    table = [row for row in rows]\n    return [w for w in wanted if w in table]\n"
     assert edits_of(code, "PERF109") == []
     mixed = "def pick(xs):\n    allowed = [1, (2, 3), [4]]\n    return [x for x in xs if x in allowed]\n"
     assert edits_of(mixed, "PERF109") == []
@@ -83,14 +80,8 @@ def test_list_only_read_with_hashable_items_still_becomes_a_set() -> None:
 
 
 def test_import_in_a_try_is_an_availability_probe_not_an_unused_import() -> None:
-    code = (
-        "try:\n"
-        "    import threading\n"
-        "except ImportError:\n"
-        "    threading = None\n"
-        "HAVE_THREADS = True\n"
-    )
-    assert [f for f in find_all(code, [RULES_BY_CODE["PERF101"]])] == []
+    code = "try:\n    import threading\nexcept ImportError:\n    threading = None\nHAVE_THREADS = True\n"
+    assert find_all(code, [RULES_BY_CODE["PERF101"]]) == []
     probe = "try:\n    import numpy\nexcept ImportError:\n    pass\n"
     assert find_all(probe, [RULES_BY_CODE["PERF101"]]) == []
 

@@ -381,5 +381,19 @@ class Rule:
         start = source.stmt_start(node) if isinstance(node, ast.stmt) else source.start(node)
         return Finding(self.code, message, source.position(start), source.position(source.end(node)), tuple(edits))
 
+    def header_finding(
+        self, source: Source, stmt: ast.AST, message: str, edits: list[TextEdit] | tuple[TextEdit, ...] = ()
+    ) -> Finding:
+        """A finding on a loop's header only (``for x in xs:``), not its body; other nodes get their full range.
+
+        A finding about a whole loop would otherwise cover the findings inside it (an ``input()`` call, say)
+        and hide them under its squiggle; the edits still rewrite whatever they need.
+        """
+        last = getattr(stmt, "iter", None) or getattr(stmt, "test", None)
+        if not isinstance(stmt, ast.For | ast.AsyncFor | ast.While) or last is None:
+            return self.finding(source, stmt, message, edits)
+        colon = source.text.index(":", source.end(last)) + 1
+        return Finding(self.code, message, source.position(source.start(stmt)), source.position(colon), tuple(edits))
+
     def __repr__(self) -> str:
         return f"<{self.code} {self.name}>"

@@ -72,7 +72,7 @@ class WrapModuleLoop(Rule):
             f"{_loops(moved)} at module level, where every variable is a dict lookup: moving the code "
             f"into {main}() makes them fast locals"
         )
-        return [self.finding(source, _first_loop(moved), message, edits)]
+        return [self.header_finding(source, _first_loop(moved), message, edits)]
 
     # --- the body of ``if __name__ == "__main__":`` -----------------------------------------------
 
@@ -105,7 +105,7 @@ class WrapModuleLoop(Rule):
             f"{_loops(moved)} in the module's namespace under `if __name__ == ...`, where every variable "
             f"is a dict lookup: moving the code into {main}() makes them fast locals"
         )
-        return [self.finding(source, _first_loop(moved), message, edits)]
+        return [self.header_finding(source, _first_loop(moved), message, edits)]
 
 
 def _is_header(stmt: ast.stmt) -> bool:
