@@ -23,6 +23,9 @@ Schema (camelCase as clients write it)::
       "hover": {"enabled": true}
     }
 
+The JSON is structured into the dataclasses by a cattrs converter whose hook for each field checks the value
+(its type, then the range in the field's ``check``) and falls back to the field's default with one message.
+
 Keys that configure the editor client rather than the server (``CLIENT_KEYS``: the VS Code extension's
 ``interpreter``, ``serverArgs`` and ``trace``) may come along in the section and are ignored without a word.
 """
@@ -30,9 +33,14 @@ Keys that configure the editor client rather than the server (``CLIENT_KEYS``: t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+import typing
+from collections.abc import Callable
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
 
 from optimizer.candidates import Engines
 
@@ -41,19 +49,25 @@ SECTION = "pyperf"
 CLIENT_KEYS = frozenset({"interpreter", "serverArgs", "trace"})
 
 
+def _setting(default: Any, check: Callable[[Any], bool] | None = None, hint: str = "", key: str | None = None) -> Any:
+    """A field with what parsing needs beyond its type: a range ``check``, its ``hint`` and a JSON key that is
+    not the camelCase of the field's name."""
+    return field(default=default, metadata={"check": check, "hint": hint, "key": key})
+
+
 @dataclass(frozen=True)
 class VerificationSettings:
-    input_files: tuple[str, ...] = ()
+    input_files: tuple[str, ...] = _setting((), hint=" (expected a list of globs)")
     sibling_inputs: bool = True
-    time_budget_s: float = 120.0
+    time_budget_s: float = _setting(120.0, lambda v: 1 <= v <= 3600, " (1 to 3600 seconds)", key="timeBudgetSeconds")
 
 
 @dataclass(frozen=True)
 class DiagnosticsSettings:
     enabled: bool = True
-    debounce_ms: int = 300
+    debounce_ms: int = _setting(300, lambda v: 0 <= v <= 10000, " (0 to 10000 ms)")
     # Past this many lines the rules are not run: a generated or vendored file, not code being tuned.
-    max_lines: int = 20000
+    max_lines: int = _setting(20000, lambda v: v >= 1)
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class ServerSettings:
     kb_path: Path | None = None
     embedder_path: Path | None = None
     engines: Engines = field(default_factory=Engines)
-    top_k: int = 2
+    top_k: int = _setting(2, lambda v: 0 <= v <= 10, " (0 to 10)")
     preload_models: bool = True
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
@@ -78,46 +92,100 @@ class ServerSettings:
         return (self.model_path, self.kb_path, self.embedder_path, self.preload_models, self.engines.llm)
 
 
-class _Reader:
-    """Reads typed values out of the client's JSON, collecting one message per rejected value."""
+def _key(f: Field) -> str:
+    """The field's key in the client's JSON: camelCase unless the field names another."""
+    if f.metadata.get("key"):
+        return f.metadata["key"]
+    first, *rest = f.name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def _default(f: Field) -> Any:
+    return f.default_factory() if f.default_factory is not MISSING else f.default
+
+
+def _client_form(value: Any) -> Any:
+    """A default as the client would have written it, for messages."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+class _Parser:
+    """A cattrs converter whose field hooks check each value, replacing a bad one by its default with a message."""
 
     def __init__(self, base: Path | None) -> None:
         self.base = base
         self.problems: list[str] = []
+        self.converter = cattrs.Converter(forbid_extra_keys=False)
+        self._register(ServerSettings, "")
 
-    def section(self, raw: Any, name: str) -> dict[str, Any]:
-        if raw is None:
-            return {}
+    def _register(self, cls: type, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        overrides = {}
+        for f in fields(cls):
+            kind = hints[f.name]
+            if is_dataclass(kind):
+                self._register(kind, f"{prefix}{_key(f)}.")
+            overrides[f.name] = override(rename=_key(f), struct_hook=self._hook(f, kind, prefix + _key(f)))
+        self.converter.register_structure_hook(cls, make_dict_structure_fn(cls, self.converter, **overrides))
+
+    def _hook(self, f: Field, kind: Any, name: str) -> Callable[[Any, Any], Any]:
+        default = _default(f)
+        check, hint = f.metadata.get("check"), f.metadata.get("hint", "")
+
+        def structure(value: Any, _: Any) -> Any:
+            if value is None:
+                return default
+            if is_dataclass(kind):
+                return self.section(value, kind, name)
+            ok, converted = _typed(value, kind)
+            if ok and kind == Path | None:
+                converted = self._path(converted)
+            if not ok or (check is not None and not check(converted)):
+                self.problems.append(f"{name} = {value!r} is invalid{hint or _HINTS.get(kind, '')}: "
+                                     f"using {_client_form(default)!r}")
+                return default
+            return converted
+
+        return structure
+
+    def section(self, raw: Any, cls: type, name: str, ignored: frozenset[str] = frozenset()) -> Any:
+        """``raw`` structured as ``cls``; its defaults (and a message) when it is not an object."""
         if not isinstance(raw, dict):
             self.problems.append(f"{name} must be an object, got {type(raw).__name__}: using its defaults")
-            return {}
-        return raw
+            return cls()
+        prefix = "" if name == SECTION else f"{name}."
+        for key in sorted(set(raw) - {_key(f) for f in fields(cls)} - ignored):
+            self.problems.append(f"unknown setting {prefix}{key} (ignored)")
+        return self.converter.structure(raw, cls)
 
-    def value(self, raw: dict[str, Any], key: str, name: str, default: Any, kind: type | tuple[type, ...],
-              check=None, hint: str = "") -> Any:
-        if key not in raw or raw[key] is None:
-            return default
-        value = raw[key]
-        ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, float, (int, float)))
-        if ok and check is not None:
-            ok = check(value)
-        if not ok:
-            self.problems.append(f"{name} = {value!r} is invalid{hint}: using {default!r}")
-            return default
-        return value
-
-    def path(self, raw: dict[str, Any], key: str, name: str) -> Path | None:
-        text = self.value(raw, key, name, None, str, hint=" (expected a path)")
-        if not text or not text.strip():
+    def _path(self, text: str) -> Path | None:
+        if not text.strip():
             return None
         path = Path(os.path.expandvars(os.path.expanduser(text.strip())))
         if not path.is_absolute() and self.base is not None:
             path = self.base / path
         return path
 
-    def unknown(self, raw: dict[str, Any], known: set[str], prefix: str) -> None:
-        for key in sorted(set(raw) - known):
-            self.problems.append(f"unknown setting {prefix}{key} (ignored)")
+
+_HINTS = {Path | None: " (expected a path)"}
+
+
+def _typed(value: Any, kind: Any) -> tuple[bool, Any]:
+    """Whether ``value`` is of the JSON type that ``kind`` is read from, and the value as ``kind``."""
+    if kind is bool:
+        return isinstance(value, bool), value
+    if isinstance(value, bool):  # JSON true is no number
+        return False, value
+    if kind is int:
+        return isinstance(value, int), value
+    if kind is float:
+        return isinstance(value, int | float), float(value) if isinstance(value, int | float) else value
+    if kind == tuple[str, ...]:
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        return ok, tuple(value) if ok else value
+    if kind == Path | None:
+        return isinstance(value, str), value
+    raise TypeError(f"no rule to read a setting of type {kind}")
 
 
 def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[ServerSettings, list[str]]:
@@ -125,56 +193,12 @@ def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[Server
 
     Relative paths are taken from ``workspace_root``. Never raises: whatever is wrong becomes a default.
     """
-    reader = _Reader(workspace_root)
+    parser = _Parser(workspace_root)
     if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
         raw = raw[SECTION]
-    top = reader.section(raw, SECTION)
-    engines_raw = reader.section(top.get("engines"), "engines")
-    verification_raw = reader.section(top.get("verification"), "verification")
-    diagnostics_raw = reader.section(top.get("diagnostics"), "diagnostics")
-    hover_raw = reader.section(top.get("hover"), "hover")
-
-    engines = Engines(**{
-        f.name: reader.value(engines_raw, f.name, f"engines.{f.name}", f.default, bool)
-        for f in fields(Engines)
-    })
-    globs = reader.value(verification_raw, "inputFiles", "verification.inputFiles", [], list,
-                         check=lambda v: all(isinstance(g, str) for g in v), hint=" (expected a list of globs)")
-    verification = VerificationSettings(
-        input_files=tuple(globs),
-        sibling_inputs=reader.value(verification_raw, "siblingInputs", "verification.siblingInputs", True, bool),
-        time_budget_s=float(reader.value(verification_raw, "timeBudgetSeconds", "verification.timeBudgetSeconds",
-                                         VerificationSettings.time_budget_s, (int, float),
-                                         check=lambda v: 1 <= v <= 3600, hint=" (1 to 3600 seconds)")),
-    )
-    diagnostics = DiagnosticsSettings(
-        enabled=reader.value(diagnostics_raw, "enabled", "diagnostics.enabled", True, bool),
-        debounce_ms=reader.value(diagnostics_raw, "debounceMs", "diagnostics.debounceMs",
-                                 DiagnosticsSettings.debounce_ms, int, check=lambda v: 0 <= v <= 10000,
-                                 hint=" (0 to 10000 ms)"),
-        max_lines=reader.value(diagnostics_raw, "maxLines", "diagnostics.maxLines", DiagnosticsSettings.max_lines,
-                               int, check=lambda v: v >= 1),
-    )
-    hover = HoverSettings(enabled=reader.value(hover_raw, "enabled", "hover.enabled", True, bool))
-    settings = ServerSettings(
-        model_path=reader.path(top, "modelPath", "modelPath"),
-        kb_path=reader.path(top, "kbPath", "kbPath"),
-        embedder_path=reader.path(top, "embedderPath", "embedderPath"),
-        engines=engines,
-        top_k=reader.value(top, "topK", "topK", 2, int, check=lambda v: 0 <= v <= 10, hint=" (0 to 10)"),
-        preload_models=reader.value(top, "preloadModels", "preloadModels", True, bool),
-        verification=verification,
-        diagnostics=diagnostics,
-        hover=hover,
-    )
-    reader.unknown(top, {"modelPath", "kbPath", "embedderPath", "engines", "topK", "preloadModels",
-                         "verification", "diagnostics", "hover", *CLIENT_KEYS}, "")
-    reader.unknown(engines_raw, {f.name for f in fields(Engines)}, "engines.")
-    reader.unknown(verification_raw, {"inputFiles", "siblingInputs", "timeBudgetSeconds"}, "verification.")
-    reader.unknown(diagnostics_raw, {"enabled", "debounceMs", "maxLines"}, "diagnostics.")
-    reader.unknown(hover_raw, {"enabled"}, "hover.")
-    return settings, reader.problems
+    settings = parser.section({} if raw is None else raw, ServerSettings, SECTION, ignored=CLIENT_KEYS)
+    return settings, parser.problems
 
 
-__all__ = ["CLIENT_KEYS", "SECTION", "DiagnosticsSettings", "HoverSettings", "ServerSettings",
-           "VerificationSettings", "parse_settings"]
+__all__ = ["CLIENT_KEYS", "SECTION", "DiagnosticsSettings", "HoverSettings", "ServerSettings", "VerificationSettings",
+           "parse_settings"]
