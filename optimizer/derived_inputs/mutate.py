@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from optimizer.derived_inputs.structure import Lines, Positions, count_links, token_kind
+from optimizer.derived_inputs.structure import MAX_HEADER_TOKENS, Lines, Positions, count_links, token_kind
 
 Position = tuple[int, int]
 Mutation = tuple[str, Lines]
@@ -28,7 +28,7 @@ class _Fields:
 
     lists: list[list[Position]]  # numeric tokens of one line, two or more
     blocks: list[tuple[int, int]]  # (first line, line count) of counted runs of like lines
-    scalars: list[Position]  # numeric tokens on short lines outside lists and blocks
+    scalars: list[Position]  # numeric tokens alone on their line or on a short one, outside blocks
     words: list[Position]  # string tokens
     ints: list[int]  # every integer value (counts excluded), for the range
 
@@ -43,9 +43,11 @@ class _Fields:
             numeric = [(i, j) for j, t in enumerate(tokens) if (i, j) not in counts and token_kind(t) != "str"]
             words.extend((i, j) for j, t in enumerate(tokens) if token_kind(t) == "str")
             ints.extend(int(tokens[j]) for _, j in numeric if token_kind(tokens[j]) == "int")
-            if len(numeric) >= 2 and i not in in_block:
+            if i in in_block:
+                continue
+            if len(numeric) >= 2:
                 lists.append(numeric)
-            elif i not in in_block:
+            if len(numeric) < 2 or len(tokens) <= MAX_HEADER_TOKENS:
                 scalars.extend(numeric)
         return cls(lists, blocks, scalars, words, ints)
 
@@ -94,7 +96,8 @@ def boundary_mutations(lines: Lines, counts: Positions = frozenset()) -> list[Mu
         ordered = sorted(rows, key=lambda row: [_number(t) if token_kind(t) != "str" else 0 for t in row])
         out.append((f"sorted {label}", lines[:start] + ordered + lines[start + size :]))
         out.append((f"reversed {label}", lines[:start] + ordered[::-1] + lines[start + size :]))
-        out.append((f"equal {label}", lines[:start] + [rows[0]] * size + lines[start + size :]))
+        if len(rows[0]) == 1:  # equal rows of several columns are mostly invalid (a graph of one repeated edge)
+            out.append((f"equal {label}", lines[:start] + [rows[0]] * size + lines[start + size :]))
     if fields.ints:
         low, high = min(fields.ints), max(fields.ints)
         for i, j in fields.scalars[:_MAX_SCALARS]:
@@ -133,8 +136,9 @@ def random_mutation(lines: Lines, rng: random.Random, counts: Positions = frozen
     global_range = (min(fields.ints), max(fields.ints)) if fields.ints else (0, 1)
     alphabet = sorted({c for i, j in fields.words for c in lines[i][j]}) or ["a"]
     groups = [*fields.lists, fields.scalars]
-    for start, size in fields.blocks:
-        groups.append([(i, j) for i in range(start, start + size) for j in range(len(lines[i]))])
+    # Rows of several columns are records (edges, intervals) whose values depend on each other: only
+    # one-column blocks, plain lists of values, are redrawn.
+    groups += [[(i, 0) for i in range(start, start + size)] for start, size in fields.blocks if len(lines[start]) == 1]
     changes: list[tuple[Position, str]] = []
     for positions in groups:
         numbers = [_number(lines[i][j]) for i, j in positions if token_kind(lines[i][j]) != "str"]
@@ -146,8 +150,9 @@ def random_mutation(lines: Lines, rng: random.Random, counts: Positions = frozen
             kind = token_kind(token)
             if kind == "str" or (not small and rng.random() < 0.5):
                 continue
-            top = min(high, low + 2) if small else high
-            new = rng.randint(int(low), int(top)) if kind == "int" else rng.uniform(low, top)
+            bottom = max(low, 0) if _number(token) >= 0 else low  # a value keeps its sign
+            top = max(bottom, min(high, bottom + 2) if small else high)
+            new = rng.randint(int(bottom), int(top)) if kind == "int" else rng.uniform(bottom, top)
             changes.append(((i, j), _like(token, new)))
     for i, j in fields.words:
         if small or rng.random() < 0.5:

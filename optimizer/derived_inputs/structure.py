@@ -20,7 +20,7 @@ _COUNT = re.compile(r"0|[1-9]\d{0,8}")
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
 # A line with more tokens than this is data, not a header announcing the sizes of the lines below.
-_MAX_HEADER_TOKENS = 4
+MAX_HEADER_TOKENS = 4
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,15 @@ def count_links(lines: Lines) -> list[CountLink]:
     """
     runs = _same_shape_runs(lines)
     links: list[CountLink] = []
+    data: set[int] = set()  # lines counted from above: a "5" there is a value, not a count
     for i, tokens in enumerate(lines):
-        below = _header_links(lines, runs, i) if len(tokens) <= _MAX_HEADER_TOKENS else []
+        header = len(tokens) <= MAX_HEADER_TOKENS and i not in data
+        below = _header_links(lines, runs, i) if header else []
         links.extend(below)
+        for link in below:
+            if link.target.size >= 2:  # "1" over a one-token line is as likely a value as a count
+                counted = link.target.size if link.target.kind == "lines" else 1
+                data.update(range(link.target.line, link.target.line + counted))
         # "n a1 .. an" on one line, unless the line reads better as a header of the lines below it.
         if not below and len(tokens) > 1 and is_count(tokens[0]) and int(tokens[0]) == len(tokens) - 1 >= 2:
             links.append(CountLink(i, 0, 0, Target("tokens", i, 1, len(tokens) - 1)))
@@ -191,7 +197,8 @@ def shrink_all(lines: Lines, size: int, protected: Positions = frozenset(), roun
     """Shrink every counted thing to its first ``size`` items, innermost readings re-found after each cut."""
     labels: list[str] = []
     for _ in range(rounds):
-        groups = group_by_target(count_links(lines))
+        # A count already made consistent (a case count) is not read again as the count of something else.
+        groups = group_by_target([ln for ln in count_links(lines) if (ln.line, ln.token) not in protected])
         target = next((t for t in groups if t.size > size), None)
         if target is None:
             break
