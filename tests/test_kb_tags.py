@@ -52,9 +52,6 @@ def test_a_catalogue_entry_outside_the_vocabulary_is_refused(tmp_path: Path):
         load_entry(_entry(tmp_path, "loop", '"loops"'))
 
 
-# The rules still use their own words (e.g. "loop", "data-structure"); the rule files are being split by another
-# change, which renames them. Remove the mark when that lands: strict, so this test says when it does.
-@pytest.mark.xfail(strict=True, reason="optimizer/rules/* tags not yet renamed to kb/tags.py's vocabulary")
 def test_every_rule_tag_is_in_the_vocabulary():
     from optimizer.rules import ALL_RULES
 

@@ -25,7 +25,7 @@ class PowMod(Rule):
     code = "PERF121"
     name = "pow-mod"
     summary = "Use pow(a, b, m) instead of a ** b % m."
-    tags = ("arithmetic", "builtin")
+    tags = ("math", "pow-mod")
     safety = "unsafe"
     safety_reason = "pow(a, b, 0) raises ValueError where a ** b % 0 raises ZeroDivisionError"
     builtins = ("pow",)
@@ -78,7 +78,7 @@ class IntSqrt(Rule):
     code = "PERF122"
     name = "int-sqrt"
     summary = "Use math.isqrt(x) instead of int(x ** 0.5) for integers."
-    tags = ("arithmetic", "math")
+    tags = ("math", "math-builtin")
     safety = "unsafe"
     safety_reason = "beyond 2**52 int(math.sqrt(x)) rounds where math.isqrt is exact: the results can differ"
 

@@ -42,7 +42,7 @@ class AppendToComprehension(LoopRule):
     code = "PERF110"
     name = "append-to-comprehension"
     summary = "Build a list with a comprehension instead of append() in a loop."
-    tags = ("loop", "comprehension")
+    tags = ("loops", "comprehension")
     safety = "safe"
     safety_reason = "the comprehension evaluates the same expressions in the same order; not under a try or with"
 
@@ -108,7 +108,7 @@ class CounterLoop(LoopRule):
     code = "PERF116"
     name = "counter-loop"
     summary = "Count occurrences with collections.Counter instead of a dict loop."
-    tags = ("loop", "collections")
+    tags = ("data-structures", "counter")
     safety = "safe"
     safety_reason = "Counter counts with the same hashing and order as the loop over a dict that starts empty"
     builtins = ("dict",)
@@ -225,7 +225,7 @@ class AccumulateLoop(LoopRule):
     code = "PERF127"
     name = "accumulate-loop"
     summary = "Build prefix sums with itertools.accumulate instead of an append loop."
-    tags = ("loop", "itertools")
+    tags = ("loops", "itertools", "prefix-sum")
     safety = "safe"
     safety_reason = "accumulate adds in the loop's order, from the same initial value"
     builtins = ("list",)
@@ -299,7 +299,7 @@ class StringConcatInLoop(Rule):
     code = "PERF108"
     name = "string-concat-in-loop"
     summary = "Build a string with a list and ''.join() instead of += in a loop."
-    tags = ("loop", "string")
+    tags = ("strings", "string-join")
     safety = "unsafe"
     safety_reason = "a piece that is not a string fails at the join after the loop instead of at its +="
 

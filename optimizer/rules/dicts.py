@@ -72,7 +72,7 @@ class DictGetCounting(Rule):
     code = "PERF115"
     name = "dict-get-counting"
     summary = "Update a count with d.get(k, 0) instead of a membership test or KeyError."
-    tags = ("dict", "counting")
+    tags = ("data-structures", "dict-lookup", "counter")
     safety = "safe"
     safety_reason = "every binding a dict display or constructor and a numeric value: the update is the same"
 
@@ -186,7 +186,7 @@ class DictKeysMembership(Rule):
     code = "PERF117"
     name = "dict-keys-membership"
     summary = "Test `k in d` instead of `k in d.keys()`."
-    tags = ("dict", "membership")
+    tags = ("data-structures", "dict-lookup")
     safety = "safe"
     safety_reason = "on a dict, `k in d` and `k in d.keys()` are the same hash lookup"
 

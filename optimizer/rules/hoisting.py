@@ -70,7 +70,7 @@ class SortedInLoop(Rule):
     code = "PERF119"
     name = "sorted-in-loop"
     summary = "Sort once before the loop instead of on every iteration."
-    tags = ("loop", "hoisting", "sorting")
+    tags = ("sorting", "hoist-invariant")
     safety = "unsafe"
     safety_reason = "a call in the loop could change the list or the key's names through an alias we cannot see"
 
@@ -170,7 +170,7 @@ class RegexInLoop(Rule):
     code = "PERF124"
     name = "regex-in-loop"
     summary = "Compile a constant regular expression once before the loop."
-    tags = ("loop", "hoisting", "regex")
+    tags = ("strings", "regex", "hoist-invariant")
     safety = "safe"
     safety_reason = "a constant pattern compiled once matches the same as re's per-call compile"
 
@@ -242,7 +242,7 @@ class WhileLenHoist(Rule):
     code = "PERF128"
     name = "while-len-hoist"
     summary = "Compute len(xs) once before a while loop that does not change xs."
-    tags = ("loop", "hoisting")
+    tags = ("loops", "hoist-invariant")
     safety = "unsafe"
     safety_reason = "a call in the loop could change the list through an alias we cannot see"
     builtins = ("len",)

@@ -151,7 +151,7 @@ class UnusedImport(Rule):
     code = "PERF101"
     name = "unused-import"
     summary = "Remove an import that is never used (NumPy and friends cost tens of milliseconds to import)."
-    tags = ("imports", "startup")
+    tags = ("libraries", "import-removal")
     safety = "unsafe"
     safety_reason = "another module may read the name through this one (a re-export we cannot see)"
 

@@ -47,7 +47,7 @@ class BufferedInput(Rule):
     code = "PERF103"
     name = "buffered-input"
     summary = "Read lines with sys.stdin.readline instead of input() in loops."
-    tags = ("io", "input")
+    tags = ("io", "input-readline")
     safety = "safe"
     safety_reason = "the reader keeps input()'s newline stripping and EOFError; a prompt argument is never rewritten"
 
@@ -154,7 +154,7 @@ class EvalInput(Rule):
     code = "PERF104"
     name = "eval-input"
     summary = "Drop eval() around a line of input that int()/float() converts anyway."
-    tags = ("io", "input")
+    tags = ("io", "eval-removal")
     safety = "unsafe"
     safety_reason = "an input line that is an expression, a float or a literal such as 07 is read differently"
 
@@ -219,7 +219,7 @@ class PrintInLoop(Rule):
     code = "PERF105"
     name = "print-in-loop"
     summary = "Collect a loop's output lines and print them once."
-    tags = ("io", "output", "loop")
+    tags = ("io", "output-batch")
     safety = "unsafe"
     safety_reason = "output is written at the end: a crash or other output in between (stderr, a child) reorders it"
     builtins = ("print", "str", "map")

@@ -31,7 +31,7 @@ class RangeLenIndex(Rule):
     code = "PERF123"
     name = "range-len-index"
     summary = "Iterate over the elements instead of range(len(xs)) when the index only reads xs[i]."
-    tags = ("loop", "iteration")
+    tags = ("loops", "restructure")
     safety = "unsafe"
     safety_reason = "iterating must yield xs[0], xs[1], ...: not so for a dict or a custom container"
 
@@ -111,7 +111,7 @@ class RedundantListCall(Rule):
     code = "PERF129"
     name = "redundant-list-call"
     summary = "Iterate a range/map/zip directly instead of materialising it with list() first."
-    tags = ("iteration", "memory")
+    tags = ("memory-copies",)
     safety = "unsafe"
     safety_reason = "the loop now reads map/filter/zip sources lazily: a change to them through an alias shows"
 
@@ -217,7 +217,7 @@ class AnyAllOverList(Rule):
     code = "PERF130"
     name = "any-all-over-list"
     summary = "Pass a generator, not a list comprehension, to any()/all() so they can stop early."
-    tags = ("builtin", "short-circuit")
+    tags = ("loops", "early-exit")
     safety = "unsafe"
     safety_reason = "elements after the decisive one are no longer computed: an error they would raise disappears"
 

@@ -34,7 +34,7 @@ class ListMembershipToSet(Rule):
     code = "PERF109"
     name = "list-membership-to-set"
     summary = "Test membership in a set built once instead of a list inside a loop."
-    tags = ("data-structure", "loop", "membership")
+    tags = ("data-structures", "set-membership")
     safety = "unsafe"
     safety_reason = "a tested value that is not hashable raises TypeError on a set where the list answered False"
     builtins = ("set",)

@@ -75,7 +75,7 @@ class MemoizeRecursion(Rule):
     code = "PERF120"
     name = "memoize-recursion"
     summary = "Cache a pure recursive function's results so each distinct call is computed once."
-    tags = ("recursion", "memoization")
+    tags = ("algorithms", "memoization")
     safety = "unsafe"
     safety_reason = "cached results are shared between calls: purity is inferred, effects in callees are not seen"
 

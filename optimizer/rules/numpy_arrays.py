@@ -32,7 +32,7 @@ class NumpyArrayAsList(Rule):
     code = "PERF107"
     name = "numpy-array-as-list"
     summary = "Use a list instead of a NumPy array that is only indexed element by element."
-    tags = ("numpy", "data-structure", "loop")
+    tags = ("libraries", "drop-numpy")
     safety = "unsafe"
     safety_reason = "NumPy's fixed-width integers wrap around where Python's do not; element types by inference"
     builtins = ("list", "zip", "range")

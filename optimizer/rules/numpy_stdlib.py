@@ -102,7 +102,7 @@ class NumpyToStdlib(Rule):
     code = "PERF102"
     name = "numpy-to-stdlib"
     summary = "Replace NumPy by math/builtins when it only computes scalars or list reductions (no ~80 ms import)."
-    tags = ("imports", "startup", "numpy")
+    tags = ("libraries", "drop-numpy", "math-builtin")
     safety = "unsafe"
     safety_reason = "NumPy and math differ on edge values (nan where math raises); argument types are inferred"
     builtins = ("float", "abs", "max", "min", "sum")

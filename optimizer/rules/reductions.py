@@ -39,7 +39,7 @@ class ManualSum(LoopRule):
     code = "PERF111"
     name = "manual-sum"
     summary = "Replace a loop that adds up elements with sum()."
-    tags = ("loop", "builtin")
+    tags = ("loops", "builtin-aggregate")
     safety = "safe"
     safety_reason = "sum adds the same integers (inferred from literals and int-returning builtins) in the same order"
     builtins = ("sum", "map")
@@ -92,7 +92,7 @@ class ManualCount(LoopRule):
     code = "PERF112"
     name = "manual-count"
     summary = "Replace a loop that counts equal elements with .count()."
-    tags = ("loop", "builtin")
+    tags = ("loops", "builtin-aggregate", "str-methods")
     safety = "unsafe"
     safety_reason = "count() compares by identity before equality, so a NaN or an odd __eq__ counts differently"
 
@@ -158,7 +158,7 @@ class ManualMinMax(LoopRule):
     code = "PERF113"
     name = "manual-min-max"
     summary = "Replace a loop that tracks a maximum or minimum with max()/min()."
-    tags = ("loop", "builtin")
+    tags = ("loops", "builtin-aggregate")
     safety = "unsafe"
     safety_reason = "min/max compare like the loop only when the elements' types keep the loop's tie and start rules"
     builtins = ("max", "min")
@@ -257,7 +257,7 @@ class AnyAllLoop(LoopRule):
     code = "PERF114"
     name = "any-all-loop"
     summary = "Replace a search loop that sets a flag and breaks with any()/all()."
-    tags = ("loop", "builtin")
+    tags = ("loops", "builtin-aggregate", "early-exit")
     safety = "unsafe"
     safety_reason = "a StopIteration raised by the condition becomes a RuntimeError inside the generator"
     builtins = ("any", "all")

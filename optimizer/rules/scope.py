@@ -28,7 +28,7 @@ class WrapModuleLoop(Rule):
     code = "PERF106"
     name = "wrap-module-loop"
     summary = "Move module-level loops into a main() function so their variables are fast locals."
-    tags = ("scope", "loop", "globals")
+    tags = ("loops", "local-variables")
     safety = "unsafe"
     safety_reason = "module-level names the moved code assigns become locals: importers no longer see them"
     exclusive = True

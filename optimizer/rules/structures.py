@@ -53,7 +53,7 @@ class ListAsQueue(Rule):
     code = "PERF118"
     name = "list-as-queue"
     summary = "Use collections.deque for a list popped or inserted at the front."
-    tags = ("data-structure", "queue", "collections")
+    tags = ("data-structures", "deque")
     safety = "safe"
     safety_reason = "every use is one a deque supports the same way and the list never escapes its scope"
 
@@ -176,7 +176,7 @@ class NeedlessCopy(Rule):
     code = "PERF125"
     name = "needless-copy"
     summary = "Drop a list copy that neither the copy nor the original ever modifies."
-    tags = ("memory", "copy")
+    tags = ("memory-copies",)
     safety = "unsafe"
     safety_reason = "an alias or bound method made before the copy can still change the original"
 
@@ -272,7 +272,7 @@ class DeepcopyFlat(Rule):
     code = "PERF126"
     name = "deepcopy-flat-list"
     summary = "Copy a flat list of immutables with a slice instead of copy.deepcopy."
-    tags = ("copy",)
+    tags = ("memory-copies", "deepcopy-removal")
     safety = "safe"
     safety_reason = "a shallow copy of a list of immutable values is an equal, independent list"
 
