@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -66,18 +67,33 @@ def test_infinite_loop_is_killed_at_the_time_limit(runner: Runner):
 
 
 def test_grandchildren_do_not_outlive_the_run(runner: Runner):
-    # The program starts a detached grandchild in a session of its own, then hangs.
+    # The program starts a detached grandchild in a session of its own, then hangs. Inside a PID
+    # namespace its pid means nothing to the host, so it is found by a marker in its command line.
+    marker = f"pyperf-grandchild-{uuid.uuid4().hex}"
     code = (
         "import os, subprocess, sys\n"
-        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', {marker!r}],"
+        " start_new_session=True)\n"
         "print(p.pid, flush=True)\n"
         "while True:\n    pass\n"
     )
     result = runner.run(code, limits=SandboxLimits(timeout_s=1.0))
     assert result.status == "timeout"
-    pid = int(result.stdout.split()[0])
+    assert result.stdout.split()  # the grandchild was started
     time.sleep(0.2)
-    assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid)
+    assert not [pid for pid in processes_with(marker) if not _is_zombie(pid)]
+
+
+def processes_with(marker: str) -> list[int]:
+    """Host pids whose command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def _is_zombie(pid: int) -> bool:
@@ -126,7 +142,9 @@ def test_files_under_home_cannot_be_deleted(runner: Runner):
         victim = folder / "precious.txt"
         victim.write_text("keep me")
         result = runner.run(f"import shutil\nshutil.rmtree({str(folder)!r})")
-        assert result.status == "error" and "Read-only file system" in result.reason
+        # read-only, or not there at all where the sandbox's root holds only what Python needs
+        assert result.status == "error" and ("Read-only file system" in result.reason
+                                             or "No such file or directory" in result.reason)
         assert victim.read_text() == "keep me"
         # what the program believes is home is its own scratch folder
         result = runner.run("import os, shutil\nshutil.rmtree(os.path.expanduser('~'))\nprint('ok')")
@@ -146,7 +164,8 @@ def test_no_network(runner: Runner):
     code = "import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=2)"
     result = runner.run(code)
     assert result.status == "error"
-    assert "unreachable" in result.reason or "refused" in result.reason
+    # refused by seccomp (no socket() at all), else by the empty network namespace
+    assert any(why in result.reason for why in ("Permission denied", "unreachable", "refused"))
 
 
 def test_non_utf8_program_text(runner: Runner):

@@ -1,25 +1,29 @@
-"""The warm interpreter behind ``bench.core.runner``: it forks one sandboxed child per run.
+"""The warm interpreter behind ``bench.core.runner``: it forks one sandboxed, watched child per run.
 
-Run as a script (``python -I bench/_zygote.py CONFIG_JSON``), never imported, and standard-library
-only: every module loaded here is one a measured program gets for free, so the list is kept short.
-A program's own imports still count, the interpreter's start-up does not.
+Run as a script (``python -I bench/core/_zygote.py CONFIG_JSON``), never imported, and standard-library
+only (``isolation.py`` and ``seccomp.py`` beside it are loaded by path): every module loaded here is one
+a measured program gets for free. A program's own imports still count, the interpreter's start-up does not.
 
-Isolation, set up once for the zygote and inherited by every child:
-- a private mount namespace in which every mount is read-only except a size-limited tmpfs on the
-  zygote's scratch folder, where each run gets a fresh working directory (needs root; otherwise the
-  scratch folder is an ordinary private folder);
-- a private network namespace with no interfaces up (needs root);
-- a pids cgroup prepared by the parent (root) or RLIMIT_NPROC (non-root) against fork bombs;
-- per child: its own session (killed as a group), rlimits on CPU, address space, file size and open
-  files, a scrubbed environment; the zygote is a child subreaper, so escaped grandchildren come back
-  to it and are killed and reaped after each run.
+Processes, strongest isolation first (``isolation.py`` says what each piece does):
+- the zygote enters private mount/network/IPC/PID namespaces (an ordinary user inside a user namespace
+  of its own), pivots to a minimal read-only root and forks the server, PID 1 of its namespace: if the
+  zygote dies, everything it started dies with it;
+- per run the server forks a *watcher*, PID 1 of a fresh PID namespace with its own /proc, working
+  folder and /dev/shm; the watcher forks the *program*, which drops every privilege (root becomes
+  nobody), installs Landlock and seccomp, and tells the watcher it is ready before any of its code runs;
+- the watcher times the program from outside: wall time on its own clock from "ready" to the program's
+  exit, CPU time from its RUSAGE_CHILDREN once every process of the run is killed and reaped (work done
+  in forked children counts), less the program's own set-up. It enforces the deadline and a watchdog on
+  the run's total RSS, then exits, which ends the PID namespace: nothing outlives a run.
+Without namespaces (other kernels) the watcher is a child subreaper that kills its descendants, the
+working folder is a fresh folder of the scratch space, and the report says what is missing.
 
 Protocol on stdin/stdout, one request at a time. Request: a JSON line with "mode", "limits",
 "code_len", "stdin_len", then the code and stdin bytes. Response: a JSON line with the result and
 "stdout_len", "stderr_len", then those bytes.
 """
 
-import ctypes
+import importlib.util
 import io
 import json
 import os
@@ -30,137 +34,159 @@ import struct
 import sys
 import time
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_REMOUNT = 0x20
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_PRIVATE = 0x40000
+
+def _load(name: str):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_pyperf_sandbox_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+iso = _load("isolation")
+seccomp = _load("seccomp")
+
 PR_SET_CHILD_SUBREAPER = 36
-
+PR_SET_PDEATHSIG = 1
 STDERR_TAIL_BYTES = 64 << 10
-TIMING_RECORD = struct.Struct("<ddc")  # wall seconds, cpu seconds, outcome flag
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _check(ret: int, what: str) -> None:
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
+WATCHER_SLACK_S = 5.0  # how long past the deadline the server waits before killing a stuck watcher
+SETUP_RECORD = struct.Struct("<d")  # the program's CPU seconds spent in sandbox set-up, before its code
+RUN_RECORD = struct.Struct("<iddqB")  # wait status, wall s, cpu s, max rss bytes, flags
+TIMED_OUT, OVER_MEMORY, SETUP_FAILED = 1, 2, 4
 
 
-def _mount(source, target, fstype, flags, data) -> None:
-    enc = [None if v is None else v.encode() for v in (source, target, fstype, data)]
-    _check(_libc.mount(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]), f"mount {target}")
+class Context:
+    """What the zygote set up once, shared by every run."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.as_root = os.geteuid() == 0
+        self.namespaces = False
+        self.io_fd = -1
+        self.pidns_fd = -1
+        self.cgroup_procs = config.get("pids_cgroup")
+        self.isolation: dict = {}
 
 
-def _mount_points() -> list[str]:
-    points = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            point = line.split()[4].encode().decode("unicode_escape")
-            points.append(point)
-    return points
-
-
-def _isolate_filesystem(scratch: str, scratch_bytes: int) -> None:
-    """Everything read-only but a fresh tmpfs on the scratch folder, in a mount namespace of our own.
-
-    The tmpfs goes on the zygote's own folder, not on /tmp: the interpreter and its packages may live
-    under /tmp (a checkout there), and must stay visible.
-    """
-    _check(_libc.unshare(CLONE_NEWNS), "unshare(mount namespace)")
-    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-    for point in _mount_points():
-        if point.startswith("/proc"):
-            continue  # remounting proc read-only would hide nothing a program can harm
-        try:
-            _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
-        except OSError:
-            if point == "/":
-                raise
-    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
-
-
-def _isolate_network() -> None:
-    _check(_libc.unshare(CLONE_NEWNET), "unshare(network namespace)")
-
-
-def _setup(config: dict) -> dict:
-    """Apply the once-per-zygote isolation; say what took effect."""
-    isolation = {"filesystem": False, "network": False}
-    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+def _setup(config: dict) -> Context:
+    """Apply the once-per-zygote isolation; say in ``ctx.isolation`` what took effect."""
+    ctx = Context(config)
+    if ctx.cgroup_procs:
+        with open(ctx.cgroup_procs, "w") as f:
+            f.write("0")  # this process, and so all it forks
     if config.get("cpu") is not None:
         os.sched_setaffinity(0, {config["cpu"]})
-    if config.get("isolate", True) and os.geteuid() == 0:
+    scratch = config["scratch"]
+    if config.get("isolate", True):
         try:
-            _isolate_filesystem(config["scratch"], config["scratch_bytes"])
-            isolation["filesystem"] = True
+            iso.enter_namespaces(ctx.as_root)
+            paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                     os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))]
+            ctx.io_fd = iso.pivot_to_minimal_root(scratch, paths, config["io_bytes"])
+            ctx.namespaces = True
         except OSError as exc:
-            isolation["filesystem_error"] = str(exc)
-        try:
-            _isolate_network()
-            isolation["network"] = True
-        except OSError as exc:
-            isolation["network_error"] = str(exc)
-    return isolation
+            ctx.isolation["namespaces_error"] = str(exc)
+    if not ctx.namespaces:
+        os.makedirs(os.path.join(scratch, "io"), mode=0o700, exist_ok=True)
+        ctx.io_fd = os.open(os.path.join(scratch, "io"), os.O_RDONLY | os.O_DIRECTORY)
+    landlock = iso.landlock_abi() if config.get("isolate", True) else 0
+    ctx.isolation.update({
+        "filesystem": ctx.namespaces or landlock > 0,
+        "network": ctx.namespaces,
+        "pid_namespace": ctx.namespaces,
+        "tests_hidden": ctx.namespaces,
+        "privileges": ("nobody, no capabilities" if ctx.as_root else "own uid, no capabilities")
+        if ctx.namespaces or ctx.as_root else "own uid",
+        "seccomp": config.get("isolate", True) and seccomp.filter_program() is not None,
+        "landlock": f"ABI {landlock}" if landlock else "unavailable",
+        "memory_limit": "RLIMIT_AS per process + watchdog on the run's total RSS",
+        "timing": "outside the program (watcher's clock, RUSAGE_CHILDREN of all its processes)",
+    })
+    return ctx
 
 
-def _read_exact(stream, n: int) -> bytes:
-    data = stream.read(n)
-    if len(data) != n:
-        raise EOFError
-    return data
-
-
-def _remove_tree(path: str) -> None:
-    try:
-        entries = list(os.scandir(path))
-    except (FileNotFoundError, NotADirectoryError):
+def _enter_server(ctx: Context) -> None:
+    """With namespaces: fork the server, PID 1 of the zygote's namespace; this process only waits for it."""
+    if not ctx.namespaces:
+        iso.libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         return
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                os.chmod(entry.path, 0o700)
-                _remove_tree(entry.path)
-            else:
-                os.unlink(entry.path)
-        except OSError:
-            pass
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+    pid = os.fork()
+    if pid == 0:
+        iso.libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        ctx.pidns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        return
+    os.close(0)
+    os.close(1)
+    _, status = os.waitpid(pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
-def _apply_limits(limits: dict, count_processes: bool) -> None:
+def _apply_limits(limits: dict, ctx: Context) -> None:
     # No RLIMIT_CPU: once it is set, Linux reads the process CPU clock from tick samples (measured:
     # 0.0 s for a 1 ms program), which would ruin the timings. CPU time is bounded instead by the
-    # wall-clock deadline, at which the run's whole process group and pids cgroup are killed.
+    # watcher's deadline.
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
     file_bytes = max(limits["max_file_bytes"], limits["max_output_bytes"])
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"], limits["max_open_files"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if count_processes:
-        # RLIMIT_NPROC counts every process of the user, so the allowance is added to what runs now.
-        mine = sum(1 for p in os.listdir("/proc") if p.isdigit() and _owned_by_me(p))
-        n = mine + limits["max_processes"]
-        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+    if ctx.cgroup_procs:
+        return
+    if ctx.namespaces and not ctx.as_root:
+        # counted per user namespace: the zygote, its server, the watcher and the program are in it
+        n = limits["max_processes"] + 4
+    else:
+        # counted over every process of the uid, so the allowance is added to what runs now
+        uid = iso.NOBODY if ctx.as_root else os.getuid()
+        n = limits["max_processes"] + sum(1 for p in os.listdir("/proc") if p.isdigit() and _owner(p) == uid)
+    resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
 
 
-def _owned_by_me(pid: str) -> bool:
+def _owner(pid: str) -> int:
     try:
-        return os.stat(f"/proc/{pid}").st_uid == os.getuid()
+        return os.stat(f"/proc/{pid}").st_uid
     except OSError:
-        return False
+        return -1
 
 
-def _run_in_process(path: str, timing_fd: int) -> None:
+def _program(request: dict, work: str, fds: tuple[int, int, int], ready_w: int, ctx: Context) -> None:
+    """The run's program process: confine, say "ready" with the set-up's CPU time, then run the code."""
+    try:
+        os.setsid()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        for fd, target in zip(fds, (0, 1, 2), strict=True):
+            os.dup2(fd, target)
+        os.closerange(3, ready_w)
+        os.closerange(ready_w + 1, 1 << 16)
+        os.chdir(work)
+        env = dict(request["env"], HOME=work, TMPDIR=work)
+        os.environ.clear()
+        os.environ.update(env)
+        _apply_limits(request["limits"], ctx)
+        if ctx.config.get("isolate", True):
+            if ctx.namespaces or ctx.as_root:
+                iso.drop_privileges(ctx.as_root)
+            iso.libc.prctl(seccomp.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # Landlock needs it without CAP_SYS_ADMIN
+            # beneath the run folder, so that the program may delete its own home as it could before
+            run_dir = os.path.dirname(work)
+            iso.restrict_with_landlock([run_dir, "/dev/shm"] if ctx.namespaces else [run_dir])
+            seccomp.install(iso.libc)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        os.write(ready_w, SETUP_RECORD.pack(usage.ru_utime + usage.ru_stime))
+        os.close(ready_w)
+        path = os.path.join(work, "main.py")
+        if request["mode"] == "subprocess":
+            os.execve(request["python"], [request["python"], "-I", path], env)
+        _run_in_process(path)
+    except BaseException as exc:
+        try:
+            os.write(2, f"sandbox setup failed: {exc}\n".encode())
+        finally:
+            os._exit(126)
+
+
+def _run_in_process(path: str) -> None:
     """Run the program as ``__main__`` in this freshly forked interpreter, like ``python main.py``."""
     import types
 
@@ -177,26 +203,17 @@ def _run_in_process(path: str, timing_fd: int) -> None:
     module.__file__ = path
     module.__builtins__ = __builtins__
     sys.modules["__main__"] = module
-    flag = b"."
     exit_code = 0
-    wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
         with open(path, "rb") as f:
             source = f.read()
         exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
     except SystemExit as exc:
         exit_code = _exit_code(exc.code)
-    except MemoryError:
-        flag = b"M"
-        exit_code = 1
-        _print_exception()
     except BaseException:
         exit_code = 1
         _print_exception()
-    exit_code = _interpreter_shutdown(exit_code)
-    wall1, cpu1 = time.perf_counter(), time.process_time()
-    os.write(timing_fd, TIMING_RECORD.pack(wall1 - wall0, cpu1 - cpu0, flag))
-    os._exit(exit_code)
+    os._exit(_interpreter_shutdown(exit_code))
 
 
 def _exit_code(code) -> int:
@@ -239,110 +256,213 @@ def _interpreter_shutdown(exit_code: int) -> int:
     return exit_code
 
 
-def _child(request: dict, run_dir: str, timing_w: int, count_processes: bool) -> None:
+def _watch(request: dict, code: bytes, work: str, fds: tuple[int, int, int], report_w: int, ctx: Context) -> None:
+    """The run's watcher: start the program, time it from outside, end every process of the run."""
+    flags, status, wall, cpu, rss = 0, 0, 0.0, 0.0, 0
     try:
-        os.setsid()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
-        work = os.path.join(run_dir, "work")
-        fd_in = os.open(os.path.join(run_dir, "stdin"), os.O_RDONLY)
-        fd_out = os.open(os.path.join(run_dir, "stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        fd_err = os.open(os.path.join(run_dir, "stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        for fd, target in ((fd_in, 0), (fd_out, 1), (fd_err, 2)):
-            os.dup2(fd, target)
-            os.close(fd)
-        os.closerange(3, timing_w)
-        os.closerange(timing_w + 1, 1 << 16)
-        os.chdir(work)
-        env = dict(request["env"], HOME=work, TMPDIR=work)
-        os.environ.clear()
-        os.environ.update(env)
-        _apply_limits(request["limits"], count_processes)
-        path = os.path.join(work, "main.py")
-        if request["mode"] == "subprocess":
-            os.close(timing_w)
-            os.execve(request["python"], [request["python"], "-I", path], env)
-        _run_in_process(path, timing_w)
-    except BaseException as exc:
-        try:
-            os.write(2, f"sandbox setup failed: {exc}\n".encode())
-        finally:
-            os._exit(126)
-
-
-def _sweep(cgroup_procs: str | None, pgid: int) -> None:
-    """Kill whatever the run left behind, then reap it."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except OSError:
-        pass
-    me = os.getpid()
-    for _ in range(100):
-        survivors = []
-        if cgroup_procs:
-            with open(cgroup_procs) as f:
-                survivors = [int(p) for p in f.read().split() if int(p) != me]
-        for pid in survivors:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        reaped = _reap()
-        if not survivors and not reaped:
-            break
-        time.sleep(0.001)
-
-
-def _reap() -> int:
-    n = 0
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return n
+        iso.hide_from_the_run()
+        limits = request["limits"]
+        if ctx.namespaces:
+            iso.mount_run_filesystems(limits["scratch_bytes"], ctx.as_root)
+        else:
+            iso.libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        with open(os.path.join(work, "main.py"), "wb") as f:
+            f.write(code)
+        os.chmod(os.path.join(work, "main.py"), 0o644)
+        ready_r, ready_w = os.pipe()
+        deadline = time.perf_counter() + limits["timeout_s"]
+        pid = os.fork()
         if pid == 0:
-            return n
-        n += 1
+            os.close(ready_r)
+            os.close(report_w)
+            _program(request, work, fds, ready_w, ctx)
+        os.close(ready_w)
+        setup = os.read(ready_r, SETUP_RECORD.size)
+        wall0 = time.perf_counter()
+        status, flags = _wait_program(pid, deadline, limits["memory_bytes"], ctx.namespaces)
+        wall = time.perf_counter() - wall0
+        _end_run(ctx.namespaces)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if len(setup) == SETUP_RECORD.size:
+            cpu = usage.ru_utime + usage.ru_stime - SETUP_RECORD.unpack(setup)[0]
+        else:
+            flags |= SETUP_FAILED
+        rss = usage.ru_maxrss * 1024
+    except BaseException as exc:
+        os.write(fds[2], f"sandbox setup failed: {exc}\n".encode())
+        flags |= SETUP_FAILED
+        _end_run(ctx.namespaces)
+    os.write(report_w, RUN_RECORD.pack(status, wall, max(cpu, 0.0), rss, flags))
+    os._exit(0)
 
 
-def _wait(pid: int, timeout_s: float) -> tuple[int, resource.struct_rusage, bool]:
+def _wait_program(pid: int, deadline: float, memory_bytes: int, namespaces: bool) -> tuple[int, int]:
+    """Wait for the program, reaping orphans; kill the run at the deadline or over the memory budget."""
     pidfd = os.pidfd_open(pid)
+    poll = 0.01
     try:
-        ready, _, _ = select.select([pidfd], [], [], timeout_s)
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return 0, TIMED_OUT
+            select.select([pidfd], [], [], min(poll, remaining))
+            for child, status in _reap():
+                if child == pid:
+                    return status, 0
+            if _run_rss(pid, namespaces) > memory_bytes:
+                return 0, OVER_MEMORY
+            poll = min(2 * poll, 0.05)
     finally:
         os.close(pidfd)
-    timed_out = not ready
-    if timed_out:
+
+
+def _reap() -> list[tuple[int, int]]:
+    reaped = []
+    while True:
         try:
-            os.killpg(pid, signal.SIGKILL)
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if pid == 0:
+            return reaped
+        reaped.append((pid, status))
+
+
+def _run_rss(program: int, namespaces: bool) -> int:
+    """Resident bytes of the run's processes: all of this PID namespace, else the program's session."""
+    total, me = 0, os.getpid()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            if not namespaces:
+                with open(f"/proc/{name}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[3]) != program:  # session id
+                        continue
+            with open(f"/proc/{name}/statm") as f:
+                total += int(f.read().split()[1]) * resource.getpagesize()
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def _end_run(namespaces: bool) -> None:
+    """Kill and reap every process of the run (as PID 1: all of the namespace; else all descendants)."""
+    me = os.getpid()
+    for _ in range(1000):
+        if namespaces:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            for pid in _children_of(me):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == parent:
+                    children.append(int(name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return children
+
+
+def _run(ctx: Context, request: dict, code: bytes, stdin: bytes, serial: int) -> tuple[dict, bytes, bytes]:
+    names = [f"{kind}-{serial}" for kind in ("stdin", "stdout", "stderr")]
+    fds = tuple(os.open(n, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=ctx.io_fd) for n in names)
+    os.write(fds[0], stdin)
+    os.lseek(fds[0], 0, os.SEEK_SET)
+    work = iso.WORK_DIR
+    if not ctx.namespaces:
+        work = os.path.join(ctx.config["scratch"], f"run-{serial}", "work")
+        os.makedirs(work)
+        os.chmod(work, 0o777)
+        os.chmod(os.path.dirname(work), 0o1777)
+    limits = request["limits"]
+    report_r, report_w = os.pipe()
+    if ctx.namespaces:
+        iso.unshare(iso.CLONE_NEWPID)
+    pid = os.fork()
+    if pid == 0:
+        os.close(report_r)
+        _watch(request, code, work, fds, report_w, ctx)
+    if ctx.namespaces:
+        iso.enter_pid_namespace(ctx.pidns_fd)  # the next run's watcher is PID 1 of a namespace of its own
+    os.close(report_w)
+    pidfd = os.pidfd_open(pid)
+    if not select.select([pidfd], [], [], limits["timeout_s"] + WATCHER_SLACK_S)[0]:
+        os.kill(pid, signal.SIGKILL)  # a stopped or stuck watcher: its PID namespace dies with it
+    os.close(pidfd)
+    os.waitpid(pid, 0)
+    if not ctx.namespaces:
+        _end_run(False)  # descendants of a killed watcher came back to this subreaper
+        _remove_tree(os.path.dirname(work))
+    record = os.read(report_r, RUN_RECORD.size)
+    os.close(report_r)
+    stdout, out_size = _read_head(fds[1], limits["max_output_bytes"])
+    stderr = _read_tail(fds[2], STDERR_TAIL_BYTES)
+    for fd, name in zip(fds, names, strict=True):
+        os.close(fd)
+        os.unlink(name, dir_fd=ctx.io_fd)
+    if len(record) != RUN_RECORD.size:
+        record = RUN_RECORD.pack(0, 0.0, 0.0, 0, TIMED_OUT)
+    status, wall, cpu, rss, flags = RUN_RECORD.unpack(record)
+    state, exit_code, reason = _classify(status, flags, out_size, stderr, limits)
+    header = {"status": state, "exit_code": exit_code, "reason": reason, "wall_s": wall, "cpu_s": cpu,
+              "max_rss_bytes": rss, "stdout_len": len(stdout), "stderr_len": len(stderr)}
+    return header, stdout, stderr
+
+
+def _remove_tree(path: str) -> None:
+    try:
+        entries = list(os.scandir(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                os.chmod(entry.path, 0o700)
+                _remove_tree(entry.path)
+            else:
+                os.unlink(entry.path)
         except OSError:
-            os.kill(pid, signal.SIGKILL)
-    _, status, usage = os.wait4(pid, 0)
-    return status, usage, timed_out
-
-
-def _read_file(path: str, limit: int) -> tuple[bytes, int]:
+            pass
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
-            return f.read(limit), size
+        os.rmdir(path)
     except OSError:
-        return b"", 0
+        pass
 
 
-def _read_tail(path: str, limit: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, os.path.getsize(path) - limit))
-            return f.read()
-    except OSError:
-        return b""
+def _read_head(fd: int, limit: int) -> tuple[bytes, int]:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, min(size, limit), 0), size
 
 
-def _classify(status: int, flag: bytes, timed_out: bool, out_size: int, stderr: bytes, limits: dict):
-    """Map how the child ended to (status, exit_code, reason)."""
-    if timed_out:
+def _read_tail(fd: int, limit: int) -> bytes:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, min(size, limit), max(0, size - limit))
+
+
+def _classify(status: int, flags: int, out_size: int, stderr: bytes, limits: dict):
+    """Map how the program ended to (status, exit_code, reason)."""
+    if flags & TIMED_OUT:
         return "timeout", None, f"killed after the {limits['timeout_s']:g} s time limit"
+    if flags & OVER_MEMORY:
+        return "memory", None, f"the run's processes together held over {limits['memory_bytes'] >> 20} MiB"
+    if flags & SETUP_FAILED:
+        return "sandbox_error", None, stderr.decode(errors="replace").strip()[-300:] or "sandbox setup failed"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXFSZ:
@@ -358,7 +478,7 @@ def _classify(status: int, flag: bytes, timed_out: bool, out_size: int, stderr: 
         if out_size >= limits["max_output_bytes"]:
             return "output_limit", code, f"output exceeded {limits['max_output_bytes']} bytes"
         return "file_limit", code, f"a file exceeded {limits['max_file_bytes']} bytes"
-    if flag == b"M" or (code != 0 and b"MemoryError" in stderr[-2048:]):
+    if code != 0 and b"MemoryError" in stderr[-2048:]:
         return "memory", code, f"ran out of memory (limit {limits['memory_bytes'] >> 20} MiB)"
     if code == 126 and stderr.startswith(b"sandbox setup failed"):
         return "sandbox_error", code, stderr.decode(errors="replace").strip()
@@ -368,13 +488,19 @@ def _classify(status: int, flag: bytes, timed_out: bool, out_size: int, stderr: 
     return "ok", 0, ""
 
 
+def _read_exact(stream, n: int) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise EOFError
+    return data
+
+
 def _serve(config: dict) -> None:
-    isolation = _setup(config)
+    ctx = _setup(config)
+    _enter_server(ctx)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
-    out.write(json.dumps({"ready": True, "isolation": isolation}).encode() + b"\n")
+    out.write(json.dumps({"ready": True, "isolation": ctx.isolation}).encode() + b"\n")
     out.flush()
-    cgroup_procs = config.get("pids_cgroup")
-    count_processes = not cgroup_procs and os.geteuid() != 0
     serial = 0
     while True:
         line = inp.readline()
@@ -384,43 +510,7 @@ def _serve(config: dict) -> None:
         code = _read_exact(inp, request["code_len"])
         stdin = _read_exact(inp, request["stdin_len"])
         serial += 1
-        run_dir = os.path.join(config["scratch"], f"run-{os.getpid()}-{serial}")
-        work = os.path.join(run_dir, "work")
-        os.makedirs(work, mode=0o777)
-        with open(os.path.join(work, "main.py"), "wb") as f:
-            f.write(code)
-        with open(os.path.join(run_dir, "stdin"), "wb") as f:
-            f.write(stdin)
-        limits = request["limits"]
-        timing_r, timing_w = os.pipe()
-        os.set_blocking(timing_r, False)
-        wall0 = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:
-            os.close(timing_r)
-            _child(request, run_dir, timing_w, count_processes)
-        os.close(timing_w)
-        status, usage, timed_out = _wait(pid, limits["timeout_s"])
-        outside_wall = time.perf_counter() - wall0
-        _sweep(cgroup_procs, pid)
-        try:
-            record = os.read(timing_r, TIMING_RECORD.size)
-        except BlockingIOError:
-            record = b""
-        os.close(timing_r)
-        stdout, out_size = _read_file(os.path.join(run_dir, "stdout"), limits["max_output_bytes"])
-        stderr = _read_tail(os.path.join(run_dir, "stderr"), STDERR_TAIL_BYTES)
-        _remove_tree(run_dir)
-        if len(record) == TIMING_RECORD.size:
-            wall, cpu, flag = TIMING_RECORD.unpack(record)
-        else:  # exec'd interpreter or os._exit: fall back to what the parent saw
-            wall, cpu, flag = outside_wall, usage.ru_utime + usage.ru_stime, b"."
-        state, exit_code, reason = _classify(status, flag, timed_out, out_size, stderr, limits)
-        header = {
-            "status": state, "exit_code": exit_code, "reason": reason,
-            "wall_s": wall, "cpu_s": cpu, "max_rss_bytes": usage.ru_maxrss * 1024,
-            "stdout_len": len(stdout), "stderr_len": len(stderr),
-        }
+        header, stdout, stderr = _run(ctx, request, code, stdin, serial)
         out.write(json.dumps(header).encode() + b"\n" + stdout + stderr)
         out.flush()
 

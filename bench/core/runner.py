@@ -27,6 +27,7 @@ from bench.core.sandbox import RunResult, SandboxLimits, scrubbed_environment
 RunMode = Literal["zygote", "subprocess"]
 
 _ZYGOTE_SCRIPT = Path(__file__).with_name("_zygote.py")
+_STDIN_ALLOWANCE = 256 << 20
 _PROTOCOL_SLACK_S = 15.0  # how long past a run's own time limit the zygote may take to answer
 log = logging.getLogger(__name__)
 
@@ -54,16 +55,6 @@ class _PidsCgroup:
                 return
             except OSError as exc:
                 log.debug("no pids cgroup under %s: %s", root, exc)
-
-    def add(self, pid: int) -> bool:
-        if self.path is None:
-            return False
-        try:
-            (self.path / "cgroup.procs").write_text(str(pid))
-            return True
-        except OSError as exc:
-            log.debug("could not move %d into %s: %s", pid, self.path, exc)
-            return False
 
     def remove(self) -> None:
         if self.path is not None:
@@ -96,15 +87,17 @@ class Zygote:
         os.chmod(self._scratch, 0o1777)
         name = f"pyperf-{os.getpid()}-{id(self):x}"
         self._cgroup = _PidsCgroup(name, self.limits.max_processes) if os.geteuid() == 0 else None
+        file_bytes = max(self.limits.max_file_bytes, self.limits.max_output_bytes)
         config = {
             "cpu": self.cpu,
             "isolate": self.isolate,
-            "scratch_bytes": self.limits.scratch_bytes,
             "scratch": self._scratch,
+            # inputs and outputs of one run at a time: stdin, and stdout/stderr up to the file-size limit
+            "io_bytes": 2 * file_bytes + _STDIN_ALLOWANCE,
             "pids_cgroup": None,
         }
         if self._cgroup is not None and self._cgroup.path is not None:
-            config["pids_cgroup"] = str(self._cgroup.path / "cgroup.procs")
+            config["pids_cgroup"] = str(self._cgroup.path / "cgroup.procs")  # the zygote moves itself in
         self._process = subprocess.Popen(
             [sys.executable, "-I", str(_ZYGOTE_SCRIPT), json.dumps(config)],
             stdin=subprocess.PIPE,
@@ -113,14 +106,12 @@ class Zygote:
             cwd=self._scratch,
             start_new_session=True,  # a Ctrl-C in the terminal is the caller's to handle, not the zygote's
         )
-        if config["pids_cgroup"] and not self._cgroup.add(self._process.pid):  # type: ignore[union-attr]
-            config["pids_cgroup"] = None
         hello = self._read_line(timeout_s=30.0)
         self.isolation = hello["isolation"]
-        # Root is exempt from RLIMIT_NPROC: without the cgroup nothing bounds a fork bomb.
+        # Root is exempt from RLIMIT_NPROC; an isolated program started by root runs as nobody.
+        exempt = os.geteuid() == 0 and not self.isolate
         self.isolation["process_limit"] = (
-            "pids cgroup" if config["pids_cgroup"] else "RLIMIT_NPROC" if os.geteuid() != 0 else "none"
-        )
+            "pids cgroup" if config["pids_cgroup"] else "none" if exempt else "RLIMIT_NPROC")
 
     def run(self, code: str | bytes, stdin: bytes = b"", limits: SandboxLimits | None = None,
             mode: RunMode = "zygote") -> RunResult:
