@@ -5,13 +5,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from kb_support import sample_pairs, shared_embedder
 
 from kb.build import BuildOptions, build_from_files, build_kb, rate_from_row, read_pairs, source_label
 from kb.errors import KBExistsError, MalformedInputError
 from kb.query import KnowledgeBase
 from kb.schema import entry_id_for
 from kb.store import read_manifest
-from kb_support import sample_pairs, shared_embedder
 
 OPTIONS = BuildOptions(progress=False, rate_from="input")
 

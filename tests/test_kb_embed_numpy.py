@@ -195,8 +195,9 @@ def test_an_unsupported_model_folder_is_refused_naming_what_is_supported(tmp_pat
 
 
 def test_the_model_host_answers_a_query_without_importing_torch(tmp_path, numpy_embedder):
-    from kb.build import BuildOptions, build_from_files
     from kb_support import sample_pairs
+
+    from kb.build import BuildOptions, build_from_files
 
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("\n".join(json.dumps(row) for row in sample_pairs()) + "\n")

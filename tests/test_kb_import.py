@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from kb_support import sample_pairs, shared_embedder
 
 from kb.build import BuildOptions
 from kb.cli import main
@@ -12,7 +13,6 @@ from kb.embed import EmbedderOptions
 from kb.errors import EmbedderDimensionError
 from kb.importer import import_od_base
 from kb.query import KnowledgeBase
-from kb_support import sample_pairs, shared_embedder
 
 OPTIONS = BuildOptions(progress=False)
 

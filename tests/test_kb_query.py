@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kb_support import sample_pairs, shared_embedder
 
 from kb.build import BuildOptions, build_from_files
 from kb.embed import Embedder, EmbedderOptions
@@ -20,7 +21,6 @@ from kb.errors import (
 )
 from kb.index import IndexOptions
 from kb.query import Candidate, KnowledgeBase, RetrievalPolicy, SuggestionHit, rerank
-from kb_support import sample_pairs, shared_embedder
 
 SET_QUERY = (
     "names = input().split()\nwanted = input().split()\nk = 0\nfor w in wanted:\n    if w in names:\n"

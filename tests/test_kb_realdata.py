@@ -1,11 +1,11 @@
 """The knowledge base on real data (../shared/data, or $PYPERF_DATA); skipped when the data is absent."""
 
 import pytest
+from kb_support import data_dir, shared_embedder
 
 from kb.build import BuildOptions, build_from_files, read_pairs
 from kb.evaluate import evaluate, read_eval_rows, summarise_results
 from kb.query import KnowledgeBase, RetrievalPolicy
-from kb_support import data_dir, shared_embedder
 
 DATA = data_dir()
 PAIRS = DATA / "pairs" / "pie_nontest_pairs.jsonl"

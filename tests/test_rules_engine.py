@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from rules_support import run_program
 
 from optimizer.rules import (
     ALL_RULES,
@@ -18,7 +19,6 @@ from optimizer.rules import (
     find_all,
     rewrite,
 )
-from rules_support import run_program
 
 EVAL_INPUT = [RULES_BY_CODE["PERF104"]]
 

@@ -1,9 +1,9 @@
 """Hoisting, memoisation, arithmetic and iteration rules."""
 
 import pytest
+from rules_support import check, edits_of, run_program
 
 from optimizer.rules import rewrite
-from rules_support import check, edits_of, run_program
 
 
 def test_sorted_in_loop():

@@ -1,9 +1,9 @@
 """Import rules: unused imports (PERF101), NumPy for scalars (PERF102), NumPy arrays used as lists (PERF107)."""
 
 import pytest
+from rules_support import edits_of, run_program
 
 from optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from rules_support import edits_of, run_program
 
 UNUSED_SLOW = """import math, sys
 import numpy as np

@@ -1,9 +1,9 @@
 """Input and output rules: buffered input (PERF103), eval(input()) (PERF104), print in loops (PERF105)."""
 
 import pytest
+from rules_support import edits_of, run_program
 
 from optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from rules_support import edits_of, run_program
 
 HELPER = """def input():
     line = sys.stdin.readline()

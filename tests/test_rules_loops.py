@@ -1,9 +1,9 @@
 """Loop rules: comprehension, sum, count, min/max, any/all, Counter, accumulate, string building."""
 
 import pytest
+from rules_support import edits_of, run_program
 
 from optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from rules_support import edits_of, run_program
 
 
 def check(rule: str, slow: str, fast: str, stdin: str, expected: str, starts: list[int]) -> None:

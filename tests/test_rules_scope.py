@@ -1,9 +1,9 @@
 """Moving module-level loops into a function (PERF106)."""
 
 import pytest
+from rules_support import run_program
 
 from optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from rules_support import run_program
 
 
 def edits_of(code: str) -> list:

@@ -1,9 +1,9 @@
 """Data-structure rules: sets, dict counting, keys views, deques, needless and deep copies."""
 
 import pytest
+from rules_support import check, edits_of, run_program
 
 from optimizer.rules import RULES_BY_CODE, find_all, rewrite
-from rules_support import check, edits_of, run_program
 
 
 def test_list_membership_to_set():

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from kb_support import sample_pairs, shared_embedder
 from training_support import write_jsonl
 
 from kb.query import KnowledgeBase
-from kb_support import sample_pairs, shared_embedder
 from optimizer.prompt import build_answer, build_messages, extract_code
 from training.cli import main
 from training.dataset import DatasetOptions, build_dataset, read_sft_rows
