@@ -26,9 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.core.cases import TestCase, load_tests
+from bench.core.cases import TestCase, folder_name_problem, load_tests
 from bench.core.compare import outputs_match
 from bench.core.datasets import data_dir
+from bench.core.jsonl import read_jsonl
 from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
 from bench.core.timing import TimingSettings, measure_speedup
@@ -72,8 +73,15 @@ class Program:
 
 
 def pie_programs(rows_path: Path, tests_root: Path, column: str = "slow_code_col") -> list[Program]:
-    rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line.strip()]
-    return [Program(i, row["problem_id"], row[column], tests_root / row["problem_id"]) for i, row in enumerate(rows)]
+    """The programs of a rows file; a row whose problem id is not a plain folder name is reported and skipped."""
+    programs = []
+    for number, row in read_jsonl(rows_path, on_malformed=lambda bad: print(f"skipped: {bad}", file=sys.stderr)):
+        problem_id = str(row.get("problem_id", ""))
+        if (why := folder_name_problem(problem_id)) is not None:
+            print(f"skipped: {rows_path}:{number}: problem_id {problem_id!r} {why}", file=sys.stderr)
+            continue
+        programs.append(Program(len(programs), problem_id, row[column], tests_root / problem_id))
+    return programs
 
 
 def suite_programs() -> list[Program]:
