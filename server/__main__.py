@@ -1,7 +1,8 @@
 """``python -m server``: the pyperf language server, over stdio (default) or TCP.
 
 ``--stdio`` is accepted (the VS Code client adds it). Logs go to stderr and, from warnings up, to the client's
-``window/logMessage``; stdout carries the LSP stream and nothing else.
+``window/logMessage``; stdout carries the LSP stream and nothing else. Either transport reads frames through
+``server.transport``, which survives malformed input (pygls's own reader goes deaf after one bad frame).
 """
 
 from __future__ import annotations
@@ -47,14 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pygls").setLevel(max(logging.WARNING, logging.getLogger().level))
 
     from server.lsp import create_server
+    from server.transport import serve_stdio, serve_tcp
 
     server = create_server()
     try:
         if args.tcp:
-            server.start_tcp(args.host, args.port)
+            serve_tcp(server, args.host, args.port)
         else:
             lsp_in, lsp_out = _lsp_streams()
-            server.start_io(lsp_in, lsp_out)
+            serve_stdio(server, lsp_in, lsp_out)
     finally:
         server.stop_workers()
     return 0 if server.shutdown_requested else 1
@@ -64,5 +66,5 @@ if __name__ == "__main__":
     code = main()
     logging.shutdown()
     sys.stderr.flush()
-    # pygls's stdin reader thread may still be blocked in read(): do not wait for it.
+    # The stdin reader thread may still be blocked in read(): do not wait for it.
     os._exit(code)
