@@ -1,0 +1,212 @@
+"""Code actions: quick fixes for the rules' findings, and "Optimize for speed" on the function or block at the
+cursor or on the whole file.
+
+Listing is cheap: the optimize actions carry no edit, which ``codeAction/resolve`` computes by running a job
+(ruff-lsp's pattern). Clients that cannot resolve an edit get it computed eagerly when the user asked for the
+actions, or a command that computes and applies it when chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from server.diagnostics import rule_docs
+from server.edits import minimal_edit
+from server.inputs import program_inputs
+from server.jobs import JobOutcome, JobRequest, title
+from server.lsp_documents import DocumentState, document_path, document_state, lsp_range
+from server.lsp_progress import run_job
+from server.regions import Region
+
+if TYPE_CHECKING:
+    from server.lsp import PerfLanguageServer
+
+log = logging.getLogger("server")
+OPTIMIZE_KIND = "refactor.rewrite.pyperf"  # "Optimize for speed" on the function or block at the cursor
+SOURCE_OPTIMIZE_KIND = "source.pyperf"  # "Optimize for speed" on the whole file
+OPTIMIZE_COMMAND = "pyperf.optimize"  # the same, run as a command that applies its edit itself
+OPTIMIZE_TITLE = "Optimize for speed"
+ACTION_KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, OPTIMIZE_KIND,
+                types.CodeActionKind.Source, SOURCE_OPTIMIZE_KIND]
+
+
+async def list_actions(ls: PerfLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The actions for ``params``, with edits left to resolve where the client resolves them."""
+    actions, state = code_actions(ls, params)
+    if state is None or resolves_edits(ls):
+        return actions
+    # Eager fallback for clients that cannot resolve an edit: compute it now when the user asked for the
+    # actions; when the client asked on its own (cursor moves), or for the whole file without asking for
+    # source actions, offer a command that computes and applies the edit when chosen.
+    automatic = params.context.trigger_kind == types.CodeActionTriggerKind.Automatic
+    for action in actions:
+        if action.kind not in (OPTIMIZE_KIND, SOURCE_OPTIMIZE_KIND) or action.data is None:
+            continue
+        if automatic or (action.kind == SOURCE_OPTIMIZE_KIND and not params.context.only):
+            action.command = types.Command(title=action.title, command=OPTIMIZE_COMMAND, arguments=[action.data])
+        else:
+            await optimize(ls, action, params.work_done_token)
+        action.data = None
+    return actions
+
+
+def code_actions(ls: PerfLanguageServer,
+                 params: types.CodeActionParams) -> tuple[list[types.CodeAction], DocumentState | None]:
+    """Quick fixes for the findings in range and the two "Optimize for speed" actions, without edits."""
+    uri = params.text_document.uri
+    state = document_state(ls, uri)
+    if state is None:
+        return [], None
+    only = params.context.only
+    start = state.positions.offset(params.range.start.line, params.range.start.character)
+    end = state.positions.offset(params.range.end.line, params.range.end.character)
+    actions: list[types.CodeAction] = []
+    if _wanted(only, types.CodeActionKind.QuickFix) and state.analysis is not None:
+        actions.extend(quick_fixes(ls, uri, state, start, end, params.context.diagnostics))
+    region = state.parsed.region_at(start, end)
+    if _wanted(only, OPTIMIZE_KIND):
+        actions.append(optimize_action(ls, uri, state, region, OPTIMIZE_KIND))
+    if _wanted(only, SOURCE_OPTIMIZE_KIND) and (region.kind != "program" or only):
+        actions.append(optimize_action(ls, uri, state, state.parsed.program(), SOURCE_OPTIMIZE_KIND))
+    return actions, state
+
+
+def quick_fixes(ls: PerfLanguageServer, uri: str, state: DocumentState, start: int, end: int,
+                context: list[types.Diagnostic]) -> list[types.CodeAction]:
+    docs = rule_docs()
+    fixes = []
+    for index, finding in enumerate(state.analysis.findings if state.analysis else []):
+        if not finding.edits:
+            continue
+        f_start = state.positions.offset(*state.positions.from_rule_position(finding.start))
+        f_end = state.positions.offset(*state.positions.from_rule_position(finding.end))
+        if f_end < start or f_start > end:
+            continue
+        edits = [types.TextEdit(lsp_range(state.positions, e.start, e.end), e.new_text) for e in finding.edits]
+        matching = [d for d in context if d.code == finding.code and isinstance(d.data, dict)
+                    and d.data.get("index") == index]
+        doc = docs.get(finding.code)
+        fixes.append(types.CodeAction(
+            title=f"{finding.code}: {doc.summary if doc else finding.message}",
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=matching or None,
+            edit=workspace_edit(ls, uri, state.version, edits),
+            is_preferred=True,
+        ))
+    return fixes
+
+
+def optimize_action(ls: PerfLanguageServer, uri: str, state: DocumentState, region: Region,
+                    kind: str) -> types.CodeAction:
+    label = f"{OPTIMIZE_TITLE} ({region.label})"
+    data = {"uri": uri, "version": state.version, "kind": region.kind, "name": region.name}
+    action = types.CodeAction(title=label, kind=kind, data=data)
+    if state.parsed.error:
+        action.data = None
+        if ls.capability("text_document", "code_action", "disabled_support"):
+            action.disabled = types.CodeActionDisabled(reason=state.parsed.error)
+        else:
+            action.title = f"{OPTIMIZE_TITLE}: unavailable, {state.parsed.error}"
+    return action
+
+
+def resolves_edits(ls: PerfLanguageServer) -> bool:
+    """Whether the client fills in a code action's edit with codeAction/resolve (Emacs 29 does not)."""
+    support = ls.capability("text_document", "code_action", "resolve_support")
+    return bool(support and "edit" in (support.properties or []))
+
+
+async def optimize(ls: PerfLanguageServer, action: types.CodeAction,
+                   work_done_token: types.ProgressToken | None = None) -> None:
+    """Fill in ``action`` (title, edit) by running the optimizer on the version it was listed for."""
+    data = action.data if isinstance(action.data, dict) else None
+    if data is None or "uri" not in data:
+        return
+    uri, version = data["uri"], data.get("version")
+    state = document_state(ls, uri)
+    if state is None:
+        action.title = f"{OPTIMIZE_TITLE}: the document is closed"
+        return
+    if state.parsed.error:
+        action.title = f"{OPTIMIZE_TITLE}: unavailable, {state.parsed.error}"
+        return
+    if state.version != version:
+        # Edited since the action was listed (typing while the menu was open): optimise the current text
+        # when the function is still there, rather than make the user ask again.
+        if data.get("kind") == "function" and data.get("name") not in {n for n, _, _ in state.parsed.functions}:
+            action.title = f"{OPTIMIZE_TITLE}: function {data.get('name')} is gone from the document"
+            return
+        log.info("%s: listed for version %s, optimising version %s", uri, version, state.version)
+    outcome = await _outcome(ls, uri, state, data, work_done_token)
+    now = document_state(ls, uri)
+    if now is None or now.version != state.version:
+        action.title = f"{OPTIMIZE_TITLE}: the document changed while optimising; ask again"
+        return
+    action.title = title(outcome) if outcome.reason != "cancelled" else f"{OPTIMIZE_TITLE}: cancelled"
+    if outcome.improved:
+        edit = minimal_edit(state.text, outcome.code)
+        if edit is not None:
+            text_edit = types.TextEdit(lsp_range(state.positions, edit[0], edit[1]), edit[2])
+            action.edit = workspace_edit(ls, uri, state.version, [text_edit])
+
+
+async def _outcome(ls: PerfLanguageServer, uri: str, state: DocumentState, data: dict,
+                   work_done_token: types.ProgressToken | None) -> JobOutcome:
+    """The job's outcome for this version, region and settings: remembered, or run now."""
+    key = (uri, state.version, data.get("kind"), data.get("name"), ls.settings)
+    outcome = ls.outcomes.get(key)
+    if outcome is None:
+        job_title = f"{OPTIMIZE_TITLE}: {data.get('name') or 'program'}"
+        outcome = await run_job(ls, job_request(ls, uri, state, data), job_title, work_done_token)
+        if outcome.status not in ("timeout", "failed"):
+            # Keep the outcomes of this version only: older versions can no longer get an edit.
+            ls.outcomes = {k: v for k, v in ls.outcomes.items() if k[0] != uri or k[1] == state.version}
+            ls.outcomes[key] = outcome
+    log.info("%s %s: %s in %.1f s %s", uri, data.get("name") or "program", outcome.status, outcome.seconds,
+             "; ".join(outcome.notes))
+    return outcome
+
+
+def job_request(ls: PerfLanguageServer, uri: str, state: DocumentState, data: dict) -> JobRequest:
+    s = ls.settings
+    common = dict(top_k=s.top_k, time_budget_s=s.verification.time_budget_s,
+                  host=ls.models.address if ls.models.running else None)
+    if data.get("kind") == "function" and data.get("name"):
+        return JobRequest("function", state.text, s.engines, name=data["name"], **common)
+    inputs = program_inputs(document_path(uri), state.parsed.tree, state.text,
+                            s.verification.input_files, s.verification.sibling_inputs, ls.workspace_root)
+    return JobRequest("program", state.text, s.engines, inputs=inputs, **common)
+
+
+def workspace_edit(ls: PerfLanguageServer, uri: str, version: int, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
+    """A versioned edit where the client takes one (it rejects it for any other version), else a plain one."""
+    if ls.capability("workspace", "workspace_edit", "document_changes"):
+        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+            edits=edits)])
+    return types.WorkspaceEdit(changes={uri: edits})
+
+
+async def resolve_action(ls: PerfLanguageServer, action: types.CodeAction) -> types.CodeAction:
+    """codeAction/resolve: run the optimizer; without an edit to offer, say why in a message."""
+    await optimize(ls, action)
+    if action.edit is None and isinstance(action.data, dict):
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=action.title))
+    return action
+
+
+async def optimize_command(ls: PerfLanguageServer, data: dict) -> None:
+    """The ``pyperf.optimize`` command: run the optimizer and apply its edit, or say why there is none."""
+    action = types.CodeAction(title=OPTIMIZE_TITLE, data=data)
+    await optimize(ls, action)
+    if action.edit is None:
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=action.title))
+        return
+    await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
+
+
+def _wanted(only: list[str] | None, kind: str) -> bool:
+    return not only or any(kind == o or kind.startswith(f"{o}.") for o in only)
