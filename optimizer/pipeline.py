@@ -26,7 +26,8 @@ from optimizer.functions import (
     function_span,
 )
 from optimizer.generate import CandidateGenerator, GeneratorSettings
-from optimizer.verify import VerifySettings, parses, verify_candidates
+from optimizer.syntax import syntax_problem
+from optimizer.verify import VerifySettings, verify_candidates
 
 
 class UnparsableCodeError(ValueError):
@@ -68,7 +69,7 @@ class Optimizer:
     def optimize_program(self, code: str, inputs: VerificationInputs) -> OptimizationResult:
         """The best verified candidate for a stdin program, or the program unchanged."""
         started = time.perf_counter()
-        problem = parses(code)
+        problem = syntax_problem(code)
         if problem is not None:
             raise UnparsableCodeError(f"the code to optimise {problem}")
         candidates, notes = self._generate(code)
@@ -85,7 +86,7 @@ class Optimizer:
         are returned as ``unverified``, never as faster.
         """
         started = time.perf_counter()
-        problem = parses(module_source)
+        problem = syntax_problem(module_source)
         if problem is not None:
             raise UnparsableCodeError(f"the module {problem}")
         function = find_function(ast.parse(module_source), name)
@@ -105,8 +106,8 @@ class Optimizer:
         if not calls:
             return [
                 Verdict("unverified", "no verification inputs: no doctests, literal call sites or type hints")
-                if parses(m.code) is None
-                else Verdict("invalid", parses(m.code) or "")
+                if syntax_problem(m.code) is None
+                else Verdict("invalid", syntax_problem(m.code) or "")
                 for m in modules
             ]
         repeat = self._calibrate(module_source, name, calls)

@@ -9,10 +9,11 @@ back with :func:`extract_code`. Change anything here and bump :data:`PROMPT_VERS
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator, Sequence
 from typing import Protocol
+
+from optimizer.syntax import compiles
 
 PROMPT_VERSION = "1"
 
@@ -129,7 +130,7 @@ def extract_code(answer: str) -> str | None:
     for _info, code, closed in tagged or untagged:
         if not code.strip():
             continue
-        if not closed and not _parses(code):
+        if not closed and not compiles(code):
             return None
         return code.rstrip("\n") + "\n"
     return None
@@ -183,11 +184,3 @@ def _dedent(line: str, indent: int) -> str:
     """Remove up to ``indent`` leading whitespace characters: the fence's own indentation (a block in a list)."""
     n = len(line) - len(line.lstrip(" \t"))
     return line[min(n, indent) :]
-
-
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError):
-        return False
-    return True

@@ -7,7 +7,6 @@ the original by more than the measured noise, timed side by side with it (``benc
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
 from bench.core.timing import ORACLE, ProgramTiming, TimingSettings, time_against_oracle
 from optimizer.candidates import Candidate, Verdict, VerificationInputs
+from optimizer.syntax import syntax_problem
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,6 @@ class VerifySettings:
     limits: SandboxLimits = field(default_factory=lambda: SandboxLimits(timeout_s=10.0))
     # Below this a speedup is not claimed whatever the spread: the A/A noise floor's p95 is ~1.03.
     min_speedup: float = 1.05
-
-
-def parses(code: str) -> str | None:
-    """None when ``code`` parses, else the one-line reason."""
-    try:
-        ast.parse(code)
-    except SyntaxError as exc:
-        return f"does not parse: {exc.msg} (line {exc.lineno})"
-    except ValueError as exc:  # null bytes
-        return f"does not parse: {exc}"
-    return None
 
 
 def verify_candidates(
@@ -47,7 +36,7 @@ def verify_candidates(
     settings = settings or VerifySettings()
     verdicts: list[Verdict | None] = [None] * len(candidates)
     for i, candidate in enumerate(candidates):
-        problem = parses(candidate.code)
+        problem = syntax_problem(candidate.code)
         if problem is not None:
             verdicts[i] = Verdict("invalid", problem)
         elif candidate.code == original:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from optimizer.syntax import compiles
 from training.problems import Problem, ProblemDataError, problems_by_id
 from training.records import Report, open_for_append, read_jsonl, warn, write_row
 
@@ -132,7 +133,7 @@ def build_program(problem: Problem, code: str, repeat: int = 1) -> str:
     ``repeat`` times (the first call decides; the others only add to the time)."""
     # The prompt's stub (a docstring is a whole body) is defined first and replaced by the solution's function;
     # a prompt that does not parse on its own is left out rather than failing every solution.
-    prefix = f"{problem.prompt.rstrip()}\n\n\n" if _parses(problem.prompt) else ""
+    prefix = f"{problem.prompt.rstrip()}\n\n\n" if compiles(problem.prompt) else ""
     # Executed as a module named "solution", as HumanEval-style harnesses (Code-Optimise's included) do: a demo
     # under `if __name__ == "__main__":` (reading stdin, calling main()) is not part of the solution.
     return (
@@ -143,14 +144,6 @@ def build_program(problem: Problem, code: str, repeat: int = 1) -> str:
         f"    _namespace['check'](_namespace[{problem.entry_point!r}])\n"
         f"print({PASS_MARKER!r})\n"
     )
-
-
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def annotate_solution(worker: Worker, problem: Problem, code: str | None, options: AnnotateOptions) -> Annotation:

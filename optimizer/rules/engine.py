@@ -10,6 +10,7 @@ from itertools import pairwise
 
 from optimizer.rules.analysis import is_builtin
 from optimizer.rules.base import Finding, Rule, Source, SourceSyntaxError, TextEdit, parse
+from optimizer.syntax import compiles
 
 log = logging.getLogger(__name__)
 MAX_PASSES = 8
@@ -100,7 +101,7 @@ def rewrite(source: str, rules: Sequence[Rule] | None = None, select: Collection
         if not chosen:
             break
         candidate = apply_edits(code, [e for f in chosen for e in f.edits])
-        if not _compiles(candidate):
+        if not compiles(candidate):
             kept, candidate = _one_by_one(code, chosen)
             rejected.update(f for f in chosen if f not in kept)
             chosen = kept
@@ -144,21 +145,13 @@ def _one_by_one(code: str, findings: list[Finding]) -> tuple[list[Finding], str]
     candidate = code
     for finding in findings:
         trial = apply_edits(code, [*edits, *finding.edits])
-        if _compiles(trial):
+        if compiles(trial):
             kept.append(finding)
             edits.extend(finding.edits)
             candidate = trial
         else:
             log.warning("rule %s produced code that does not compile; skipped", finding.code)
     return kept, candidate
-
-
-def _compiles(code: str) -> bool:
-    try:
-        compile(code.removeprefix("\ufeff"), "<rewrite>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 __all__ = ["OverlappingEditsError", "RewriteResult", "SourceSyntaxError", "apply_edits", "find_all", "rewrite"]
