@@ -23,7 +23,11 @@ _SINGLE_THREAD_ENV = {
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """Resource limits of one sandboxed run (per process; processes per sandbox)."""
+    """Resource limits of one sandboxed run.
+
+    ``memory_bytes`` bounds each process's address space and the run's processes' total resident
+    memory; ``max_processes`` the processes of a run; ``scratch_bytes`` its working folder.
+    """
 
     timeout_s: float = 10.0
     memory_bytes: int = 2 << 30
@@ -42,8 +46,11 @@ class RunResult:
     """How one run of a program on one input ended.
 
     ``wall_s`` and ``cpu_s`` cover the program's own work: compile, imports, execution, waiting for
-    its threads and flushing its output, measured inside the child from a warm interpreter (the
-    interpreter's start-up is not included in ``zygote`` mode, and is in ``subprocess`` mode).
+    its threads and flushing its output, from a warm interpreter (the interpreter's start-up is not
+    included in ``zygote`` mode, and is in ``subprocess`` mode). Both are measured outside the program,
+    by the process that watches the run: wall time on its clock, CPU time of every process of the run
+    (forked children included) from its RUSAGE_CHILDREN, so nothing the program does changes them.
+    ``isolation`` says which protections took effect (see ``bench.core.isolation``).
     """
 
     status: RunStatus
