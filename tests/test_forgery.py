@@ -128,6 +128,7 @@ def test_expected_output_read_through_the_callers_command_line(tmp_path: Path):
     caller = ("import sys\nfrom bench.core.runner import Runner\n"
               "with Runner(jobs=1) as r:\n    print(r.run(sys.stdin.read()).stdout.decode(), end='')\n")
     out = subprocess.run([sys.executable, "-c", caller, "--tests", str(tmp_path / "tests")], input=forgery,
-                         capture_output=True, text=True, cwd=REPO, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)})
+                         capture_output=True, text=True, cwd=REPO, timeout=30,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr
     assert out.stdout == "not found\n"

@@ -70,10 +70,8 @@ def _deny(nr: int, err: int) -> list[bytes]:
 
 def _allow_if_arg0(nr: int, *, equals: int | None = None, lacks_bits: int | None = None) -> list[bytes]:
     """For syscall ``nr``: allow when its first argument equals ``equals`` / has none of ``lacks_bits``."""
-    if equals is not None:
-        test = _insn(_JEQ_K, 0, 1, equals)  # equal: fall into allow; else skip to deny
-    else:
-        test = _insn(_JSET_K, 1, 0, lacks_bits or 0)  # a bit set: skip allow, deny
+    # equal: fall into allow, else skip to deny; with bits: one set skips allow, to deny
+    test = _insn(_JEQ_K, 0, 1, equals) if equals is not None else _insn(_JSET_K, 1, 0, lacks_bits or 0)
     block = [_insn(_LD_W_ABS, 0, 0, _OFFSET_ARG0), test, _insn(_RET_K, 0, 0, _RET_ALLOW),
              _insn(_RET_K, 0, 0, _RET_ERRNO | errno.EPERM)]
     # the syscall number is reloaded by nobody after this block: every path through it returns
