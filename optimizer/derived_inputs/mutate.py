@@ -106,7 +106,7 @@ def boundary_mutations(lines: Lines, counts: Positions = frozenset()) -> list[Mu
                 continue
             value = int(token)
             for new in dict.fromkeys((0, 1, low, high, value - 1, value + 1)):
-                if new != value and (new >= 0 or low < 0) and new <= max(high, 1):
+                if new != value and (new >= 0 or value < 0) and new <= max(high, 1):  # a value keeps its sign
                     out.append((f"boundary {new} at {i + 1}:{j + 1}", _set(lines, [((i, j), str(new))])))
     out.extend(_word_mutations(lines, fields))
     return out
