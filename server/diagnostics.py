@@ -34,13 +34,22 @@ class Analysis:
     problem: str | None = None  # the file does not parse / is too long / the rules are unavailable
 
 
+def too_long(text: str, max_lines: int | None) -> str | None:
+    """Why ``text`` is neither parsed nor analysed (a generated or vendored file, not code being tuned); None
+    when it is short enough."""
+    if max_lines is not None and text.count("\n") + 1 > max_lines:
+        return f"the file has more than {max_lines} lines (diagnostics.maxLines)"
+    return None
+
+
 def analyse(text: str, max_lines: int, tree: ast.Module | None = None) -> Analysis:
     """Run every rule on ``text`` (``tree``: its syntax tree, when already parsed); never raises.
 
     A failure becomes ``Analysis.problem``.
     """
-    if text.count("\n") + 1 > max_lines:
-        return Analysis(problem=f"the file has more than {max_lines} lines (diagnostics.maxLines): not analysed")
+    problem = too_long(text, max_lines)
+    if problem is not None:
+        return Analysis(problem=f"{problem}: not analysed")
     try:
         from optimizer.rules import find_all
     except ImportError as exc:

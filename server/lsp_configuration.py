@@ -35,6 +35,7 @@ def apply_settings(ls: PerfLanguageServer, raw: Any) -> None:
     elif not needs_models(ls):
         ls.models.stop()
     if previous.diagnostics != settings.diagnostics:
+        ls.documents.clear()  # parsed and analysed under the old diagnostics.maxLines
         for uri in list(ls.workspace.text_documents):
             schedule_analysis(ls, uri, 0.0)
 

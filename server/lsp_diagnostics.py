@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from server.diagnostics import SOURCE, analyse, rule_docs
-from server.lsp_documents import DocumentState, document_state
+from server.lsp_documents import DocumentState, document_state, document_state_off_loop
 
 if TYPE_CHECKING:
     from server.lsp import PerfLanguageServer
@@ -34,7 +34,7 @@ def forget(ls: PerfLanguageServer, uri: str) -> None:
 async def _analyse_later(ls: PerfLanguageServer, uri: str, delay_s: float) -> None:
     if delay_s > 0:
         await asyncio.sleep(delay_s)
-    state = document_state(ls, uri)
+    state = await document_state_off_loop(ls, uri)
     if state is None:
         return
     if not ls.settings.diagnostics.enabled:

@@ -6,6 +6,7 @@ first time a handler asks for a version it has not seen, and dropped when the do
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,12 +46,27 @@ def document_state(ls: PerfLanguageServer, uri: str) -> DocumentState | None:
     opened = open_text(ls, uri)
     if opened is None:
         return None
-    version, text = opened
     state = ls.documents.get(uri)
-    if state is None or state.version != version or state.text != text:
-        state = DocumentState(version, text, ParsedModule(text), position_map(ls, text))
-        ls.documents[uri] = state
+    if state is None or (state.version, state.text) != opened:
+        state = ls.documents[uri] = _new_state(ls, *opened)
     return state
+
+
+async def document_state_off_loop(ls: PerfLanguageServer, uri: str) -> DocumentState | None:
+    """``document_state``, with a new version parsed in the rules' thread rather than on the event loop."""
+    opened = open_text(ls, uri)
+    if opened is None:
+        return None
+    state = ls.documents.get(uri)
+    if state is None or (state.version, state.text) != opened:
+        state = await asyncio.get_running_loop().run_in_executor(ls.rules_thread, _new_state, ls, *opened)
+        if open_text(ls, uri) == opened:  # not edited or closed meanwhile
+            ls.documents[uri] = state
+    return state
+
+
+def _new_state(ls: PerfLanguageServer, version: int, text: str) -> DocumentState:
+    return DocumentState(version, text, ParsedModule(text, ls.settings.diagnostics.max_lines), position_map(ls, text))
 
 
 def position_map(ls: PerfLanguageServer, text: str) -> PositionMap:

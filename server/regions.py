@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from optimizer.functions import line_starts, statement_span
+from server.diagnostics import too_long
 
 RegionKind = Literal["function", "program"]
 
@@ -31,14 +32,17 @@ class Region:
 
 
 class ParsedModule:
-    """A module's text, its tree (None when it does not parse) and the top-level definitions' spans."""
+    """A module's text, its tree (None when it does not parse) and the top-level definitions' spans.
 
-    def __init__(self, text: str) -> None:
+    A text of more than ``max_lines`` lines is not parsed: the work would be wasted on a file nobody tunes.
+    """
+
+    def __init__(self, text: str, max_lines: int | None = None) -> None:
         self.text = text
-        self.error: str | None = None
+        self.error: str | None = too_long(text, max_lines)
         self.tree: ast.Module | None = None
         try:
-            self.tree = ast.parse(text)
+            self.tree = ast.parse(text) if self.error is None else None
         except SyntaxError as exc:
             self.error = f"the file does not parse (line {exc.lineno}: {exc.msg})"
         except (ValueError, MemoryError, RecursionError) as exc:  # null bytes, absurd nesting

@@ -7,6 +7,7 @@ import pytest_lsp
 from lsp_support import (
     CLIENTS,
     SLOW_PROGRAM,
+    code_action_params,
     initialize_params,
     open_document,
     replace_text,
@@ -66,6 +67,9 @@ async def test_binary_garbage_and_huge_files_do_not_break_the_server(client: Lan
     big_uri = open_document(client, tmp_path / "huge.py", huge)
     await wait_for(lambda: big_uri in client.diagnostics, timeout_s=60)
     assert not client.diagnostics[big_uri]  # past diagnostics.maxLines: not analysed
+    actions = await client.text_document_code_action_async(code_action_params(big_uri, 0))  # nor parsed
+    assert any("diagnostics.maxLines" in action.title + (action.disabled.reason if action.disabled else "")
+               for action in actions or [])
     ok_uri = open_document(client, tmp_path / "slow.py", SLOW_PROGRAM)  # still serving
     await wait_for(lambda: client.diagnostics.get(ok_uri))
 
