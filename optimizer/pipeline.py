@@ -100,6 +100,26 @@ class Optimizer:
         tried = list(zip(modules, verdicts, strict=True))
         return _result(module_source, tried, notes, started)
 
+    def verify_rewrite(
+        self, module_source: str, rewrite: Candidate, name: str | None = None,
+        inputs: VerificationInputs | None = None, extra_calls: Sequence[FunctionCall] = ()
+    ) -> OptimizationResult:
+        """Verify one given rewrite of the whole module (a rule's quick fix) as the optimize methods verify
+        their candidates: through function ``name``'s calls, or, without a name, as a program on ``inputs``."""
+        started = time.perf_counter()
+        problem = syntax_problem(module_source)
+        if problem is not None:
+            raise UnparsableCodeError(f"the module {problem}")
+        if name is None:
+            verdicts = verify_candidates(
+                self.runner, module_source, [rewrite], inputs or VerificationInputs((), ()), self.settings.verify
+            )
+        else:
+            find_function(ast.parse(module_source), name)
+            calls = list(function_inputs(module_source, name)) + list(extra_calls)
+            verdicts = self._verify_function(module_source, name, [rewrite], calls)
+        return _result(module_source, [(rewrite, verdicts[0])], [], started)
+
     def _verify_function(
         self, module_source: str, name: str, modules: list[Candidate], calls: list[FunctionCall]
     ) -> list[Verdict]:
