@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Literal
 
-from optimizer.candidates import Engines, VerificationInputs
+from optimizer.candidates import Candidate, Engines, VerificationInputs
 from server.model_host import HostAddress
 from server.processes import kill_tree
 
@@ -45,6 +45,7 @@ class JobRequest:
     top_k: int = 2
     time_budget_s: float = 120.0
     host: HostAddress | None = None
+    rewrite: str | None = None  # a given rewrite of ``source`` (a rule's quick fix): verified, nothing generated
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class JobOutcome:
     rules: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    verdicts: tuple[str, ...] = ()  # each tried candidate's verdict status ("wrong": its output differed)
 
     @property
     def improved(self) -> bool:
@@ -101,7 +103,7 @@ def outcome_of(result, kind: JobKind, seconds: float) -> JobOutcome:
         counts[v.status.replace("_", " ")] = counts.get(v.status.replace("_", " "), 0) + 1
     tried = ", ".join(f"{n} {status}" for status, n in counts.items())
     return JobOutcome("not_faster", f"{len(result.tried)} candidate{'s' if len(result.tried) != 1 else ''} tried: "
-                      f"{tried}", notes=notes, seconds=seconds)
+                      f"{tried}", notes=notes, seconds=seconds, verdicts=tuple(v.status for _, v in result.tried))
 
 
 def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: None) -> JobOutcome:
@@ -123,7 +125,11 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
     settings = OptimizerSettings(verify=VerifySettings(limits=limits))
     try:
         with Optimizer(settings, generator=generator, progress=progress) as optimizer:
-            if request.kind == "function":
+            if request.rewrite is not None:
+                name = request.name if request.kind == "function" else None
+                result = optimizer.verify_rewrite(request.source, Candidate(request.rewrite, "rules"), name,
+                                                  request.inputs)
+            elif request.kind == "function":
                 assert request.name is not None
                 result = optimizer.optimize_function(request.source, request.name)
             else:
