@@ -122,6 +122,7 @@ class Verdict:
     candidate_s: float | None = None
     inputs_used: int = 0
     input_sources: dict[str, int] = field(default_factory=dict)
+    evidence: str = ""  # what verification rested on, in a title's words, where inputs are more than counts
 
     @property
     def faster(self) -> bool:
