@@ -24,7 +24,6 @@ Protocol on stdin/stdout, one request at a time. Request: a JSON line with "mode
 """
 
 import importlib.util
-import io
 import json
 import os
 import resource
@@ -45,6 +44,7 @@ def _load(name: str):
 
 iso = _load("isolation")
 seccomp = _load("seccomp")
+as_main = _load("as_main")
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
@@ -178,82 +178,12 @@ def _program(request: dict, work: str, fds: tuple[int, int, int], ready_w: int, 
         path = os.path.join(work, "main.py")
         if request["mode"] == "subprocess":
             os.execve(request["python"], [request["python"], "-I", path], env)
-        _run_in_process(path)
+        as_main.run(path)
     except BaseException as exc:
         try:
             os.write(2, f"sandbox setup failed: {exc}\n".encode())
         finally:
             os._exit(126)
-
-
-def _run_in_process(path: str) -> None:
-    """Run the program as ``__main__`` in this freshly forked interpreter, like ``python main.py``."""
-    import types
-
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                                 encoding="utf-8")
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                                   encoding="utf-8")
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
-                                                   encoding="utf-8", errors="backslashreplace",
-                                                   line_buffering=True)
-    sys.argv = [path]
-    sys.path[0] = os.path.dirname(path)
-    module = types.ModuleType("__main__")
-    module.__file__ = path
-    module.__builtins__ = __builtins__
-    sys.modules["__main__"] = module
-    exit_code = 0
-    try:
-        with open(path, "rb") as f:
-            source = f.read()
-        exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
-    except SystemExit as exc:
-        exit_code = _exit_code(exc.code)
-    except BaseException:
-        exit_code = 1
-        _print_exception()
-    os._exit(_interpreter_shutdown(exit_code))
-
-
-def _exit_code(code) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    try:
-        print(code, file=sys.stderr)
-    except Exception:
-        pass
-    return 1
-
-
-def _print_exception() -> None:
-    import traceback
-
-    try:
-        traceback.print_exc()
-    except Exception:
-        pass
-
-
-def _interpreter_shutdown(exit_code: int) -> int:
-    """What the interpreter does after ``__main__`` finishes: join threads, atexit, flush."""
-    threading = sys.modules.get("threading")
-    if threading is not None:
-        try:
-            threading._shutdown()
-        except BaseException:
-            pass
-    import atexit
-
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except BaseException:
-            exit_code = exit_code or 120  # what CPython exits with when the final flush fails
-    return exit_code
 
 
 def _watch(request: dict, code: bytes, work: str, fds: tuple[int, int, int], report_w: int, ctx: Context) -> None:
