@@ -1,7 +1,7 @@
-// The language client's lifecycle: find the interpreter, check it has the server, start `python -m server`,
-// feed it resolved settings, restart it when the command line changes (debounced), stop it cleanly.
+// The language client's lifecycle: make sure the server's private environment exists (environment.ts), start
+// `<environment python> -m server` with the user's interpreter in its settings (the Python that runs the user's
+// code), feed it resolved settings, restart it when the command line changes (debounced), stop it cleanly.
 
-import * as cp from 'node:child_process';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
@@ -17,15 +17,9 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { Debouncer } from './debounce';
+import { baseCandidates, EnsureResult, EnvironmentManager, FALLBACK_EXTRAS, spawnRunner } from './environment';
 import { Interpreter, PythonExtensionApi, pythonExtensionInterpreter, resolveInterpreter } from './interpreter';
-import {
-  findBundledWheel,
-  installCommand,
-  interpretProbe,
-  ProbeResult,
-  probeCommand,
-  serverCommand,
-} from './serverCommand';
+import { installSource, serverCommand } from './serverCommand';
 import { ServerLogParser } from './serverLog';
 import { clientSettings, ExpansionContext, SECTION, serverSettings } from './settings';
 import { stateFromNotification } from './status';
@@ -35,13 +29,14 @@ export const CLIENT_ID = 'pyperf'; // also the prefix of the `pyperf.trace.serve
 export const CLIENT_NAME = 'Pyperf Assistant';
 export const STATUS_NOTIFICATION = 'pyperf/status'; // sent by server/lsp.py when a job starts and ends
 const RESTART_DEBOUNCE_MS = 1000;
-const PROBE_TIMEOUT_MS = 20000;
 const STOP_TIMEOUT_MS = 5000;
 const PYTHON_EXTENSION_ID = 'ms-python.python';
 
 export class ServerController implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private interpreter: Interpreter | undefined;
+  /** The Python that runs the user's code, when one is set or selected (the server's own Python otherwise). */
+  private userInterpreter: string | undefined;
   // start/stop/restart run one after another: a restart requested while starting waits for the start.
   private queue: Promise<void> = Promise.resolve();
   private readonly restartDebounce = new Debouncer(RESTART_DEBOUNCE_MS, () => void this.restart());
@@ -77,6 +72,17 @@ export class ServerController implements vscode.Disposable {
     this.restartDebounce.trigger();
   }
 
+  /** "Reinstall server": the private environment is deleted and made anew, then the server starts from it. */
+  reinstall(): Promise<void> {
+    this.restartDebounce.cancel();
+    return this.enqueue(async () => {
+      await this.doStop();
+      this.environment().remove();
+      this.notified.clear();
+      await this.doStart();
+    });
+  }
+
   stop(): Promise<void> {
     this.restartDebounce.cancel();
     return this.enqueue(() => this.doStop());
@@ -101,20 +107,18 @@ export class ServerController implements vscode.Disposable {
     this.status.set({ kind: 'starting' });
     const interpreter = await resolveInterpreter(settings.interpreter, () => this.fromPythonExtension(folder?.uri));
     this.interpreter = interpreter;
-    this.status.setInterpreter(interpreter.path);
-    this.log(`interpreter: ${interpreter.path} (${describeSource(interpreter)})`);
+    // The default (`python3` on PATH) is only a candidate base for the private environment; the user's code
+    // then runs with the server's own Python, which the server knows without being told.
+    this.userInterpreter = interpreter.source === 'default' ? undefined : interpreter.path;
+    this.status.setInterpreter(this.userInterpreter);
+    this.log(`your code runs with: ${this.userInterpreter ?? "the server's Python"} (${describeSource(interpreter)})`);
 
-    const cwd = this.context.extensionPath;
-    const probe = await runProbe(interpreter.path, cwd);
-    if (probe === 'no-interpreter' || probe === 'missing-package') {
-      this.reportUnusable(interpreter, probe);
+    const python = await this.ensureEnvironment();
+    if (!python) {
       return;
     }
-    if (probe === 'failed') {
-      this.log('the interpreter check failed; starting the server anyway (its log below says more)');
-    }
-
-    const command = serverCommand(interpreter.path, settings.serverArgs, cwd);
+    const cwd = this.context.extensionPath;
+    const command = serverCommand(python, settings.serverArgs, cwd);
     this.log(`starting: ${command.command} ${command.args.join(' ')}`);
     const serverOptions: ServerOptions = { command: command.command, args: command.args, options: command.options };
     const clientOptions: LanguageClientOptions = {
@@ -127,7 +131,7 @@ export class ServerController implements vscode.Disposable {
       // (stdout is the LSP stream itself with this transport: the client never hands it to `stdout`.)
       stdioOptions: { stderr: (input) => this.pipeServerLog(input), stdout: (input) => this.pipeServerLog(input) },
       revealOutputChannelOn: RevealOutputChannelOn.Never, // the status bar links to it; no pop-ups
-      initializationOptions: { [SECTION]: serverSettings(section, ctx) },
+      initializationOptions: { [SECTION]: serverSettings(section, ctx, this.userInterpreter) },
       // A settings change sends workspace/didChangeConfiguration; the server then pulls the section again,
       // through the middleware below, so paths reach it expanded. No restart needed.
       synchronize: { configurationSection: SECTION },
@@ -164,10 +168,10 @@ export class ServerController implements vscode.Disposable {
     } catch (err) {
       this.status.set({ kind: 'stopped' });
       this.log(`the server did not start: ${err instanceof Error ? err.message : String(err)}`);
-      this.notifyOnce(`start-failed:${interpreter.path}`, () =>
+      this.notifyOnce(`start-failed:${python}`, () =>
         vscode.window
-          .showErrorMessage(`${CLIENT_NAME}: the server did not start with ${interpreter.path}.`, 'Show log')
-          .then((choice) => choice && this.output.show(true)),
+          .showErrorMessage(`${CLIENT_NAME}: the server did not start.`, 'Show log', 'Reinstall server')
+          .then((choice) => this.onChoice(choice)),
       );
     }
   }
@@ -212,7 +216,7 @@ export class ServerController implements vscode.Disposable {
       const folder = item.scopeUri
         ? vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(item.scopeUri))
         : this.workspaceFolder();
-      return serverSettings(value, expansionContext(folder));
+      return serverSettings(value, expansionContext(folder), this.userInterpreter);
     });
   }
 
@@ -237,58 +241,87 @@ export class ServerController implements vscode.Disposable {
     return pythonExtensionInterpreter(api, resource);
   }
 
-  /** One clear notification (per interpreter) saying what to do; the status bar keeps saying it afterwards. */
-  private reportUnusable(interpreter: Interpreter, probe: 'no-interpreter' | 'missing-package'): void {
-    if (probe === 'no-interpreter') {
-      this.status.set({ kind: 'no-interpreter', interpreter: interpreter.path });
-      this.log(`cannot run ${interpreter.path}: set pyperf.interpreter to a Python 3.11+ interpreter`);
-      this.notifyOnce(`no-interpreter:${interpreter.path}`, () =>
+  /** The private environment's python, made first (with a progress notification) when missing or outdated. */
+  private async ensureEnvironment(): Promise<string | undefined> {
+    const source = installSource(this.context.extensionPath);
+    if (!source) {
+      this.status.set({ kind: 'setup-failed' });
+      this.log('this build of the extension bundles no server wheel (build it with `npm run package`)');
+      return undefined;
+    }
+    const manager = this.environment(source);
+    let result: EnsureResult;
+    if (manager.current()) {
+      result = await manager.ensure();
+    } else {
+      this.status.set({ kind: 'installing' });
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `${CLIENT_NAME}: setting up the server` },
+        (progress) => manager.ensure((message) => progress.report({ message })),
+      );
+    }
+    if (result.kind === 'ready') {
+      if (result.marker.extras === FALLBACK_EXTRAS) {
+        this.notifyOnce('no-llm', () =>
+          vscode.window
+            .showWarningMessage(
+              `${CLIENT_NAME}: the local LLM could not be installed (llama-cpp-python needs a C/C++ compiler ` +
+                'and CMake); the rules and the knowledge base work. Install them, then run "Pyperf: Reinstall server".',
+              'Show log',
+            )
+            .then((choice) => this.onChoice(choice)),
+        );
+      }
+      return result.python;
+    }
+    if (result.kind === 'no-python') {
+      this.status.set({ kind: 'no-python' });
+      this.log(`no Python 3.11 or newer found (tried: ${result.tried.join(', ')})`);
+      this.notifyOnce('no-python', () =>
         vscode.window
           .showErrorMessage(
-            `${CLIENT_NAME}: cannot run the Python interpreter "${interpreter.path}". ` +
-              'Set pyperf.interpreter to a Python 3.11+ interpreter.',
+            `${CLIENT_NAME} needs Python 3.11 or newer for its server, and none was found. Install one ` +
+              '(python.org, your package manager, or `uv python install 3.12`), then click Retry.',
+            'Retry',
             'Open settings',
           )
-          .then((choice) => {
-            if (choice) {
-              void vscode.commands.executeCommand('workbench.action.openSettings', 'pyperf.interpreter');
-            }
-          }),
+          .then((choice) => this.onChoice(choice)),
       );
-      return;
+      return undefined;
     }
-    this.status.set({ kind: 'missing', interpreter: interpreter.path });
-    const command = installCommand(interpreter.path, findBundledWheel(this.context.extensionPath));
-    this.log(`${interpreter.path} does not have the pyperf-assistant server. Install it with:\n    ${command}`);
-    this.notifyOnce(`missing:${interpreter.path}`, () =>
+    this.status.set({ kind: 'setup-failed' });
+    this.notifyOnce('setup-failed', () =>
       vscode.window
-        .showWarningMessage(
-          `${CLIENT_NAME}: ${interpreter.path} does not have the pyperf-assistant server. Install it with: ${command}`,
-          'Run in terminal',
-          'Copy command',
-        )
-        .then((choice) => {
-          if (choice === 'Copy command') {
-            void vscode.env.clipboard.writeText(command);
-          } else if (choice === 'Run in terminal') {
-            this.runInstall(command);
-          }
-        }),
+        .showErrorMessage(`${CLIENT_NAME}: setting up the server failed while ${result.step}.`, 'Show log', 'Retry')
+        .then((choice) => this.onChoice(choice)),
     );
+    return undefined;
   }
 
-  /** Runs the install in a terminal that closes itself on success; its closing restarts the server. */
-  private runInstall(command: string): void {
-    const terminal = vscode.window.createTerminal({ name: `${CLIENT_NAME}: install` });
-    const watch = vscode.window.onDidCloseTerminal((closed) => {
-      if (closed === terminal) {
-        watch.dispose();
-        void this.restart();
-      }
+  /** The manager of the server's private environment, in the extension's global storage. */
+  private environment(source = installSource(this.context.extensionPath) ?? ''): EnvironmentManager {
+    return new EnvironmentManager({
+      storageDir: this.context.globalStorageUri.fsPath,
+      extensionVersion: String(this.context.extension.packageJSON.version),
+      source,
+      candidates: baseCandidates(this.userInterpreter ?? this.interpreter?.path),
+      run: spawnRunner,
+      log: (message) => this.log(message),
     });
-    this.disposables.push(watch);
-    terminal.show();
-    terminal.sendText(`${command} && exit`);
+  }
+
+  /** What a notification's button does. */
+  private onChoice(choice: string | undefined): void {
+    if (choice === 'Show log') {
+      this.output.show(true);
+    } else if (choice === 'Retry') {
+      this.notified.clear();
+      void this.restart();
+    } else if (choice === 'Reinstall server') {
+      void this.reinstall();
+    } else if (choice === 'Open settings') {
+      void vscode.commands.executeCommand('workbench.action.openSettings', 'pyperf.interpreter');
+    }
   }
 
   private notifyOnce(key: string, show: () => unknown): void {
@@ -326,20 +359,4 @@ function describeSource(interpreter: Interpreter): string {
     case 'default':
       return 'default; set pyperf.interpreter or select one in the Python extension to change it';
   }
-}
-
-/** One spawn of the interpreter that says whether it can run the server (see serverCommand.ts). */
-function runProbe(interpreter: string, cwd: string): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const { command, args } = probeCommand(interpreter);
-    let child: cp.ChildProcess;
-    try {
-      child = cp.spawn(command, args, { cwd, stdio: 'ignore', timeout: PROBE_TIMEOUT_MS });
-    } catch (err) {
-      resolve(interpretProbe(null, (err as NodeJS.ErrnoException).code ?? 'ENOENT'));
-      return;
-    }
-    child.on('error', (err: NodeJS.ErrnoException) => resolve(interpretProbe(null, err.code)));
-    child.on('exit', (code) => resolve(interpretProbe(code)));
-  });
 }

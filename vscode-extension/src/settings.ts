@@ -1,8 +1,10 @@
 // Pure settings resolution: what the client reads from `pyperf.*` and what the server gets.
 //
 // The VS Code settings are named `pyperf.<key path of the server's schema>` (server/settings.py), so the `pyperf`
-// section maps 1:1 onto what the server parses. Two things happen on the client side only:
-//  - keys that configure the client (interpreter, serverArgs, trace) are taken out before the section is sent;
+// section maps 1:1 onto what the server parses. Three things happen on the client side only:
+//  - keys that configure the client (serverArgs, trace) are taken out before the section is sent;
+//  - `interpreter` is sent resolved (the setting, else the Python extension's selection, interpreter.ts): the
+//    Python that runs the user's code; the server itself runs from its private environment (environment.ts);
 //  - `~`, `${workspaceFolder}`, `${userHome}` and `${env:NAME}` are expanded in paths: VS Code does not expand
 //    variables in settings, and the server only knows `~` and `$NAME`.
 // No `vscode` import here: node's test runner loads this module directly.
@@ -12,7 +14,7 @@ import * as path from 'node:path';
 export const SECTION = 'pyperf';
 
 /** Keys of the `pyperf` section that the client consumes; the server ignores them too (server/settings.py). */
-export const CLIENT_ONLY_KEYS: readonly string[] = ['interpreter', 'serverArgs', 'trace'];
+export const CLIENT_ONLY_KEYS: readonly string[] = ['serverArgs', 'trace'];
 
 /** Keys whose change needs a new server process (the command line changes); the rest reach it live. */
 export const RESTART_KEYS: readonly string[] = ['interpreter', 'serverArgs'].map((key) => `${SECTION}.${key}`);
@@ -30,7 +32,7 @@ export interface ExpansionContext {
 }
 
 export interface ClientSettings {
-  /** The configured interpreter, expanded; '' when unset (then the lookup order of interpreter.ts applies). */
+  /** The configured interpreter for the user's code, expanded; '' when unset (the lookup of interpreter.ts). */
   interpreter: string;
   /** Extra arguments for `python -m server`. */
   serverArgs: string[];
@@ -70,14 +72,19 @@ export function clientSettings(section: unknown, ctx: ExpansionContext): ClientS
 
 /**
  * The section as the server should get it: client-only keys removed, paths expanded, an empty path as null
- * (the server's "use the default"). Everything else passes through untouched: the server validates it and
- * says what it rejected.
+ * (the server's "use the default"), `interpreter` replaced by `userInterpreter` (the resolved one; left out when
+ * none is known: the server then runs the user's code with its own Python). Everything else passes through
+ * untouched: the server validates it and says what it rejected.
  */
-export function serverSettings(section: unknown, ctx: ExpansionContext): Record<string, unknown> {
+export function serverSettings(
+  section: unknown,
+  ctx: ExpansionContext,
+  userInterpreter?: string,
+): Record<string, unknown> {
   const raw = isObject(section) ? section : {};
-  const result: Record<string, unknown> = {};
+  const result: Record<string, unknown> = userInterpreter ? { interpreter: userInterpreter } : {};
   for (const [key, value] of Object.entries(raw)) {
-    if (CLIENT_ONLY_KEYS.includes(key)) {
+    if (CLIENT_ONLY_KEYS.includes(key) || key === 'interpreter') {
       continue;
     }
     if (PATH_KEYS.includes(key) && typeof value === 'string') {

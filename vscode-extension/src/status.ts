@@ -6,8 +6,9 @@ export type ServerState =
   | { kind: 'ready' }
   | { kind: 'working'; job: string }
   | { kind: 'stopped' }
-  | { kind: 'missing'; interpreter: string } // the interpreter lacks the server package
-  | { kind: 'no-interpreter'; interpreter: string };
+  | { kind: 'installing' } // the private environment is being made (environment.ts)
+  | { kind: 'setup-failed' }
+  | { kind: 'no-python' }; // no Python >= 3.11 to make the private environment from
 
 export interface StatusView {
   text: string;
@@ -32,8 +33,9 @@ export function stateFromNotification(params: unknown): ServerState | undefined 
   return undefined;
 }
 
+/** `interpreter`: the Python that runs the user's code (the server runs from its private environment). */
 export function statusView(state: ServerState, interpreter?: string): StatusView {
-  const using = interpreter ? `\nInterpreter: ${interpreter}` : '';
+  const using = interpreter ? `\nYour code runs with: ${interpreter}` : '';
   switch (state.kind) {
     case 'starting':
       return view('$(sync~spin) Pyperf: starting', `Pyperf server is starting${using}`);
@@ -43,23 +45,25 @@ export function statusView(state: ServerState, interpreter?: string): StatusView
       return view(`$(sync~spin) Pyperf: working: ${state.job}`, `Pyperf server is working on: ${state.job}${using}`);
     case 'stopped':
       return { ...view('$(circle-slash) Pyperf: stopped', `Pyperf server is not running${using}`), warning: true };
-    case 'missing':
-      return {
-        text: '$(warning) Pyperf: server not installed',
-        tooltip: `${state.interpreter} has no pyperf-assistant server.\nInstall it, then click to retry`,
-        command: 'pyperf.restartServer',
-        warning: true,
-      };
-    case 'no-interpreter':
-      return {
-        text: '$(warning) Pyperf: no Python',
-        tooltip: `Cannot run ${state.interpreter}.\nSet pyperf.interpreter, then click to retry`,
-        command: 'pyperf.restartServer',
-        warning: true,
-      };
+    case 'installing':
+      return view(
+        '$(sync~spin) Pyperf: setting up',
+        'Installing the Pyperf server into its own environment (first use or an update)\nClick to show the log',
+      );
+    case 'setup-failed':
+      return retry('$(warning) Pyperf: setup failed', 'Installing the Pyperf server failed (see the log)\nClick to retry');
+    case 'no-python':
+      return retry(
+        '$(warning) Pyperf: needs Python 3.11+',
+        'The Pyperf server needs Python 3.11 or newer and none was found.\nInstall one (or set pyperf.interpreter), then click to retry',
+      );
   }
 }
 
 function view(text: string, tooltip: string): StatusView {
   return { text, tooltip, command: 'pyperf.showLog', warning: false };
+}
+
+function retry(text: string, tooltip: string): StatusView {
+  return { text, tooltip, command: 'pyperf.restartServer', warning: true };
 }

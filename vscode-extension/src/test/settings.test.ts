@@ -54,6 +54,9 @@ test('serverSettings drops client-only keys and expands paths; the rest passes t
     verification: { timeBudgetSeconds: 30 },
   });
   assert.deepEqual(section.modelPath, '~/models/m.gguf', 'the input is not modified');
+  // the resolved interpreter for the user's code replaces the raw setting
+  assert.deepEqual(serverSettings(section, ctx, '/proj/.venv/bin/python').interpreter, '/proj/.venv/bin/python');
+  assert.equal('interpreter' in serverSettings({ interpreter: '${workspaceFolder}/py' }, ctx), false);
   assert.deepEqual(serverSettings('nonsense', ctx), {});
 });
 

@@ -19,9 +19,12 @@ test('the status bar text says the state and the job; clicks show the log or ret
   const working = statusView({ kind: 'working', job: 'Optimize for speed: program' });
   assert.match(working.text, /working: Optimize for speed: program/);
   assert.equal(working.command, 'pyperf.showLog');
-  const missing = statusView({ kind: 'missing', interpreter: 'python3' });
-  assert.equal(missing.command, 'pyperf.restartServer');
-  assert.equal(missing.warning, true);
+  const noPython = statusView({ kind: 'no-python' });
+  assert.match(noPython.text, /needs Python 3\.11\+/);
+  assert.equal(noPython.command, 'pyperf.restartServer');
+  assert.equal(noPython.warning, true);
+  assert.equal(statusView({ kind: 'setup-failed' }).command, 'pyperf.restartServer');
+  assert.equal(statusView({ kind: 'installing' }).command, 'pyperf.showLog');
 });
 
 test('the debouncer runs once, after the last of a burst', async () => {
