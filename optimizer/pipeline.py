@@ -74,7 +74,7 @@ class Optimizer:
             raise UnparsableCodeError(f"the code to optimise {problem}")
         candidates, notes = self._generate(code)
         verdicts = verify_candidates(self.runner, code, candidates, inputs, self.settings.verify)
-        return _result(code, list(zip(candidates, verdicts, strict=True)), notes, started)
+        return best_result(code, list(zip(candidates, verdicts, strict=True)), notes, started)
 
     def optimize_function(
         self, module_source: str, name: str, extra_calls: Sequence[FunctionCall] = ()
@@ -98,7 +98,7 @@ class Optimizer:
         calls = list(function_inputs(module_source, name)) + list(extra_calls)
         verdicts = self._verify_function(module_source, name, modules, calls)
         tried = list(zip(modules, verdicts, strict=True))
-        return _result(module_source, tried, notes, started)
+        return best_result(module_source, tried, notes, started)
 
     def verify_rewrite(
         self, module_source: str, rewrite: Candidate, name: str | None = None,
@@ -118,7 +118,7 @@ class Optimizer:
             find_function(ast.parse(module_source), name)
             calls = list(function_inputs(module_source, name)) + list(extra_calls)
             verdicts = self._verify_function(module_source, name, [rewrite], calls)
-        return _result(module_source, [(rewrite, verdicts[0])], [], started)
+        return best_result(module_source, [(rewrite, verdicts[0])], [], started)
 
     def _verify_function(
         self, module_source: str, name: str, modules: list[Candidate], calls: list[FunctionCall]
@@ -162,7 +162,7 @@ class Optimizer:
         self.close()
 
 
-def _result(
+def best_result(
     original: str, tried: list[tuple[Candidate, Verdict]], notes: list[str], started: float
 ) -> OptimizationResult:
     """The fastest verified candidate; failing that, the first unverified one (labelled so); else none."""
