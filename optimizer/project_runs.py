@@ -1,0 +1,80 @@
+"""Running ``optimizer.sandbox_driver`` in the sandbox: capturing a target's calls from the project's tests,
+replaying them on the original or a candidate, and running the tests that made them.
+
+Each run sends the driver's text (plus ``main(overlay)``) as the program and a pickled request on stdin, and
+reads back one JSON answer line. What the user sees of a failed run is its cause: "your tests did not finish
+within 60 s", or the last line of the error (an import error, say), never "the original fails".
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.core.runner import Runner, Worker
+from bench.core.sandbox import RunResult, SandboxLimits
+from optimizer.package_context import ModuleContext
+
+DRIVER_SOURCE = Path(__file__).with_name("sandbox_driver.py").read_text(encoding="utf-8")
+MARKER = "@@pyperf@@"
+
+
+class ProjectRunError(RuntimeError):
+    """A driver run ended without an answer; the message says why in the user's terms."""
+
+
+@dataclass(frozen=True)
+class CapturedCalls:
+    """The target's calls made while the project's tests ran, each pickled, and what the run showed."""
+
+    calls: tuple[str, ...]  # base64 pickles of (args, kwargs) at call time, ``self`` first for a method
+    tests: tuple[tuple[str, ...], ...]  # the test ids that made each call
+    skipped: int  # calls whose arguments could not be pickled
+    failed: tuple[str, ...]  # tests that failed on the original
+    passed: int
+
+    @property
+    def calling_tests(self) -> list[str]:
+        return sorted({t for tests in self.tests for t in tests})
+
+
+def driver_program(overlay: str | None = None) -> str:
+    """The driver as a program; ``overlay`` is a candidate's text for the target module."""
+    return f"{DRIVER_SOURCE}\nmain({overlay!r})\n"
+
+
+def driver_request(context: ModuleContext, qualname: str, mode: str, **fields: object) -> bytes:
+    return pickle.dumps({"files": context.files, "import_roots": list(context.import_roots),
+                         "module": context.module, "file": context.file, "qualname": qualname, "mode": mode,
+                         **fields})
+
+
+def run_driver(run: Runner | Worker, context: ModuleContext, qualname: str, mode: str,
+               overlay: str | None = None, limits: SandboxLimits | None = None, **fields: object) -> dict:
+    """The driver's answer; ``ProjectRunError`` when the run ended without one."""
+    result = run.run(driver_program(overlay), driver_request(context, qualname, mode, **fields), limits)
+    return answer_of(result, limits)
+
+
+def answer_of(result: RunResult, limits: SandboxLimits | None) -> dict:
+    for line in reversed(result.stdout_text.splitlines()):
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER):])
+    if result.status == "timeout":
+        limit = f" within {limits.timeout_s:g} s" if limits else ""
+        raise ProjectRunError(f"did not finish{limit}")
+    lines = [line for line in result.stderr.decode("utf-8", errors="replace").splitlines() if line.strip()]
+    raise ProjectRunError(lines[-1].strip() if lines else f"{result.status}: {result.reason}".strip(": "))
+
+
+def capture_calls(runner: Runner, context: ModuleContext, qualname: str,
+                  limits: SandboxLimits | None = None) -> CapturedCalls:
+    """Run the project's tests once, in the sandbox, recording every call of ``qualname`` in the module."""
+    try:
+        answer = run_driver(runner, context, qualname, "capture", limits=limits)
+    except ProjectRunError as exc:
+        raise ProjectRunError(f"running your tests: {exc}") from exc
+    return CapturedCalls(tuple(answer["calls"]), tuple(tuple(t) for t in answer["tests"]), answer["skipped"],
+                         tuple(answer["failed"]), answer["passed"])
