@@ -55,8 +55,12 @@ def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFun
 def doctest_calls(module_source: str, name: str) -> list[FunctionCall]:
     function = find_function(ast.parse(module_source), name)
     docstring = ast.get_docstring(function, clean=True) or ""
+    try:
+        examples = doctest.DocTestParser().get_examples(docstring)
+    except ValueError:  # examples doctest itself cannot read (inconsistent indentation): none to call
+        return []
     calls = []
-    for example in doctest.DocTestParser().get_examples(docstring):
+    for example in examples:
         calls.extend(_calls_in(example.source, name, "doctest", literal_only=False))
     return calls[:MAX_CALLS_PER_SOURCE]
 
