@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from optimizer.candidates import OptimizationResult, Verdict
+from optimizer.candidates import Candidate, OptimizationResult, Verdict
 from optimizer.package_context import ModuleContext, module_context
 from optimizer.pipeline import Optimizer, UnparsableCodeError, best_result
 from optimizer.project_runs import CapturedCalls, capture_calls
@@ -22,46 +22,56 @@ from optimizer.targets import find_target, model_region, splice
 
 # The whole test suite runs once to capture calls: give it longer than one verification run.
 CAPTURE_TIMEOUT_FACTOR = 4
+NO_CALLS = CapturedCalls((), (), 0, (), 0)  # a workspace without tests
 
 
 def optimize_in_workspace(optimizer: Optimizer, workspace: Path, path: Path, source: str, qualname: str,
-                          captured: CapturedCalls | None = None) -> tuple[OptimizationResult, CapturedCalls | None]:
+                          captured: CapturedCalls | None = None, rewrite: str | None = None,
+                          ) -> tuple[OptimizationResult, CapturedCalls | None]:
     """The best verified rewrite of ``qualname`` in ``source`` (the editor's text of ``path``), and the calls
     captured from the workspace's tests (None when it has none), for the caller to keep for this version.
+    ``rewrite``, a given rewrite of the whole module (a rule's quick fix), is verified instead of generating.
 
-    Without tests, a top-level function is verified on its doctests, literal call sites and type hints
-    (``Optimizer.optimize_function``); a method has nothing else to be verified on.
+    A top-level function that the tests never call (or a workspace without tests) is verified on its doctests,
+    literal call sites and type hints (``Optimizer``); a method has nothing else to be verified on.
     """
+    problem = syntax_problem(source)
+    if problem is not None:
+        raise UnparsableCodeError(f"the module {problem}")
+    find_target(ast.parse(source), source, qualname)
     context = module_context(workspace, path, source)
-    if not context.has_tests:
-        if "." not in qualname:
-            return optimizer.optimize_function(source, qualname), None
-        captured = CapturedCalls((), (), 0, (), 0)
-    elif captured is None:
+    if context.has_tests and captured is None:
         optimizer.progress("running your tests to capture calls")
         limits = optimizer.settings.verify.limits
         captured = capture_calls(optimizer.runner, context, qualname,
                                  replace(limits, timeout_s=limits.timeout_s * CAPTURE_TIMEOUT_FACTOR))
-    return optimize_target(optimizer, context, qualname, captured), captured
+    if "." not in qualname and (captured is None or not captured.calls):
+        if rewrite is not None:
+            return optimizer.verify_rewrite(source, Candidate(rewrite, "rules"), qualname), captured
+        return optimizer.optimize_function(source, qualname), captured
+    return optimize_target(optimizer, context, qualname, captured or NO_CALLS, rewrite), captured
 
 
-def optimize_target(optimizer: Optimizer, context: ModuleContext, qualname: str,
-                    captured: CapturedCalls) -> OptimizationResult:
-    """Generate rewrites of the target from its region alone, put each back into the module and verify them."""
+def optimize_target(optimizer: Optimizer, context: ModuleContext, qualname: str, captured: CapturedCalls,
+                    rewrite: str | None = None) -> OptimizationResult:
+    """Generate rewrites of the target from its region alone (or take ``rewrite``, a whole module), put each
+    back into the module and verify them."""
     started = time.perf_counter()
     source = context.files[context.file]
-    problem = syntax_problem(source)
-    if problem is not None:
-        raise UnparsableCodeError(f"the module {problem}")
     tree = ast.parse(source)
     target = find_target(tree, source, qualname)
-    optimizer.progress("generating candidates")
-    candidates, notes = optimizer.generator.candidates(model_region(source, tree, target))
-    modules, verdicts = [], []
-    for candidate in candidates:
-        module = splice(source, tree, target, candidate.code)
-        modules.append(replace(candidate, code=module if module is not None else candidate.code))
-        verdicts.append(None if module is not None else Verdict("invalid", f"the rewrite has no {target.name}"))
+    modules: list[Candidate] = []
+    verdicts: list[Verdict | None] = []
+    notes: list[str] = []
+    if rewrite is not None:
+        modules, verdicts = [Candidate(rewrite, "rules")], [None]
+    else:
+        optimizer.progress("generating candidates")
+        candidates, notes = optimizer.generator.candidates(model_region(source, tree, target))
+        for candidate in candidates:
+            module = splice(source, tree, target, candidate.code)
+            modules.append(replace(candidate, code=module if module is not None else candidate.code))
+            verdicts.append(None if module is not None else Verdict("invalid", f"the rewrite has no {target.name}"))
     pending = [i for i, v in enumerate(verdicts) if v is None]
     if pending:
         optimizer.progress(f"verifying {len(pending)} candidate{'s' if len(pending) != 1 else ''}")

@@ -16,13 +16,17 @@ import logging
 import multiprocessing
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from optimizer.candidates import Candidate, Engines, VerificationInputs
 from server.model_host import HostAddress
 from server.processes import kill_tree
+
+if TYPE_CHECKING:
+    from optimizer.project_runs import CapturedCalls
 
 log = logging.getLogger(__name__)
 _SPAWN = multiprocessing.get_context("spawn")
@@ -32,6 +36,7 @@ NO_INPUTS = {
     "function": "no verification inputs: add a doctest, a call with literal arguments, or type hints",
     "program": "no verification inputs: set verification.inputFiles or put input*.txt beside the script",
 }
+MAX_CAPTURES = 32  # captured calls kept by the server, oldest dropped first
 OutcomeStatus = Literal["faster", "not_faster", "unverified", "no_candidates", "failed", "timeout"]
 
 
@@ -46,6 +51,14 @@ class JobRequest:
     time_budget_s: float = 120.0
     host: HostAddress | None = None
     rewrite: str | None = None  # a given rewrite of ``source`` (a rule's quick fix): verified, nothing generated
+    path: str | None = None  # the document's file and the workspace root, for a function or method of a project:
+    workspace: str | None = None  # its package is imported from there and its tests run there
+    captured: CapturedCalls | None = None  # the calls an earlier job captured from the tests for this text and name
+
+    @property
+    def capture_key(self) -> tuple:
+        """What captured calls depend on: the file, its text and the target."""
+        return self.path, self.workspace, hash(self.source), self.name
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,8 @@ class JobOutcome:
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     verdicts: tuple[str, ...] = ()  # each tried candidate's verdict status ("wrong": its output differed)
+    verified_on: str = ""  # the evidence in words, where it is more than input counts (calls captured from tests)
+    captured: CapturedCalls | None = None  # the calls captured from the tests, for the next job on this text
 
     @property
     def improved(self) -> bool:
@@ -80,6 +95,8 @@ def title(outcome: JobOutcome) -> str:
 
 def evidence(outcome: JobOutcome) -> str:
     """What a speedup was verified on, e.g. "37 inputs: doctest 2, hypothesis 35"."""
+    if outcome.verified_on:
+        return outcome.verified_on
     sources = ", ".join(f"{k} {v}" for k, v in outcome.input_sources.items())
     inputs = f"{outcome.inputs_used} input{'s' if outcome.inputs_used != 1 else ''}"
     return f"{inputs}: {sources}" if sources else inputs
@@ -91,7 +108,8 @@ def outcome_of(result, kind: JobKind, seconds: float) -> JobOutcome:
     verdict, best = result.verdict, result.best
     if result.improved:
         return JobOutcome("faster", "", result.code, verdict.speedup, verdict.inputs_used,
-                          dict(verdict.input_sources), best.engine, tuple(best.rules), notes, seconds)
+                          dict(verdict.input_sources), best.engine, tuple(best.rules), notes, seconds,
+                          verified_on=verdict.evidence)
     if not result.tried:
         reason = "no candidate rewrite was found"
         if notes:
@@ -103,9 +121,12 @@ def outcome_of(result, kind: JobKind, seconds: float) -> JobOutcome:
             reason = NO_INPUTS[kind]
         return JobOutcome("unverified", reason, notes=notes, seconds=seconds)
     counts: dict[str, int] = {}
+    reasons: dict[str, str] = {}  # the first reason of each status: what a user can act on
     for _, v in result.tried:
         counts[v.status.replace("_", " ")] = counts.get(v.status.replace("_", " "), 0) + 1
-    tried = ", ".join(f"{n} {status}" for status, n in counts.items())
+        reasons.setdefault(v.status.replace("_", " "), v.reason)
+    tried = ", ".join(f"{n} {status}" + (f" ({reasons[status]})" if reasons[status] else "")
+                      for status, n in counts.items())
     return JobOutcome("not_faster", f"{len(result.tried)} candidate{'s' if len(result.tried) != 1 else ''} tried: "
                       f"{tried}", notes=notes, seconds=seconds, verdicts=tuple(v.status for _, v in result.tried))
 
@@ -116,7 +137,10 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
     from optimizer.functions import FunctionNotFoundError
     from optimizer.generate import CandidateGenerator, GeneratorSettings
     from optimizer.llm import GenerationSettings
+    from optimizer.package_context import PackageContextError
     from optimizer.pipeline import Optimizer, OptimizerSettings, UnparsableCodeError
+    from optimizer.project_optimize import optimize_in_workspace
+    from optimizer.project_runs import ProjectRunError
     from optimizer.verify import VerifySettings
     from server.remote import RemoteModel, RemoteRetriever
 
@@ -127,9 +151,14 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
     generator = CandidateGenerator(GeneratorSettings(request.engines, request.top_k, generation=generation),
                                    model=RemoteModel(request.host), retriever=RemoteRetriever(request.host))
     settings = OptimizerSettings(verify=VerifySettings(limits=limits))
+    captured = None
     try:
         with Optimizer(settings, generator=generator, progress=progress) as optimizer:
-            if request.rewrite is not None:
+            if request.kind == "function" and request.name and request.path and request.workspace:
+                result, captured = optimize_in_workspace(optimizer, Path(request.workspace), Path(request.path),
+                                                         request.source, request.name, request.captured,
+                                                         request.rewrite)
+            elif request.rewrite is not None:
                 name = request.name if request.kind == "function" else None
                 result = optimizer.verify_rewrite(request.source, Candidate(request.rewrite, "rules"), name,
                                                   request.inputs)
@@ -138,9 +167,9 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
                 result = optimizer.optimize_function(request.source, request.name)
             else:
                 result = optimizer.optimize_program(request.source, request.inputs or VerificationInputs((), ()))
-    except (UnparsableCodeError, FunctionNotFoundError) as exc:
+    except (UnparsableCodeError, FunctionNotFoundError, PackageContextError, ProjectRunError) as exc:
         return JobOutcome("failed", str(exc).strip("'\""), seconds=time.perf_counter() - started)
-    return outcome_of(result, request.kind, time.perf_counter() - started)
+    return replace(outcome_of(result, request.kind, time.perf_counter() - started), captured=captured)
 
 
 def _job_main(request: JobRequest, conn: Connection, log_level: int) -> None:
@@ -164,13 +193,24 @@ class JobRunner:
     def __init__(self) -> None:
         self._turn = asyncio.Lock()
         self._live: set[int] = set()
+        # Calls captured from a project's tests, by file text and target: running the tests is the slow part,
+        # and another request on the same version (other engines, a quick fix) needs the same calls.
+        self._captures: dict[tuple, CapturedCalls] = {}
 
     async def run(self, request: JobRequest, on_progress: Callable[[str], None] = lambda _: None) -> JobOutcome:
         """The job's outcome; ``asyncio.CancelledError`` in the caller kills the job."""
         if self._turn.locked():
             on_progress("waiting for the optimisation already running")
         async with self._turn:
-            return await self._run(request, on_progress)
+            if request.kind == "function" and request.path and request.captured is None:
+                request = replace(request, captured=self._captures.get(request.capture_key))
+            outcome = await self._run(request, on_progress)
+        if outcome.captured is not None:
+            self._captures.pop(request.capture_key, None)
+            self._captures[request.capture_key] = outcome.captured
+            while len(self._captures) > MAX_CAPTURES:
+                del self._captures[next(iter(self._captures))]
+        return outcome
 
     async def _run(self, request: JobRequest, on_progress: Callable[[str], None]) -> JobOutcome:
         loop = asyncio.get_running_loop()
