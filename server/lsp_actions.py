@@ -175,7 +175,11 @@ def job_request(ls: PerfLanguageServer, uri: str, state: DocumentState, data: di
     common = dict(top_k=s.top_k, time_budget_s=s.verification.time_budget_s,
                   host=ls.models.address if ls.models.running else None)
     if data.get("kind") == "function" and data.get("name"):
-        return JobRequest("function", state.text, s.engines, name=data["name"], **common)
+        # A function or method of a project: its package is imported, and its tests run, from the workspace.
+        path = document_path(uri)
+        workspace = ls.workspace_root or (path.parent if path else None)
+        return JobRequest("function", state.text, s.engines, name=data["name"], path=str(path) if path else None,
+                          workspace=str(workspace) if workspace else None, **common)
     inputs = program_inputs(document_path(uri), state.parsed.tree, state.text,
                             s.verification.input_files, s.verification.sibling_inputs, ls.workspace_root)
     return JobRequest("program", state.text, s.engines, inputs=inputs, **common)
