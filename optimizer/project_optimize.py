@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from optimizer.candidates import Candidate, OptimizationResult, Verdict
-from optimizer.package_context import ModuleContext, module_context
+from optimizer.package_context import ModuleContext, PackageContextError, module_context
 from optimizer.pipeline import Optimizer, UnparsableCodeError, best_result
 from optimizer.project_runs import CapturedCalls, capture_calls
 from optimizer.project_verify import ProjectVerifier
@@ -39,13 +39,18 @@ def optimize_in_workspace(optimizer: Optimizer, workspace: Path, path: Path, sou
     if problem is not None:
         raise UnparsableCodeError(f"the module {problem}")
     find_target(ast.parse(source), source, qualname)
-    context = module_context(workspace, path, source)
-    if context.has_tests and captured is None:
+    try:
+        context = module_context(workspace, path, source)
+    except PackageContextError:
+        if "." in qualname:
+            raise
+        context = None  # a lone script, or a workspace too big to copy: the function's own inputs still serve
+    if context is not None and context.has_tests and captured is None:
         optimizer.progress("running your tests to capture calls")
         limits = optimizer.settings.verify.limits
         captured = capture_calls(optimizer.runner, context, qualname,
                                  replace(limits, timeout_s=limits.timeout_s * CAPTURE_TIMEOUT_FACTOR))
-    if "." not in qualname and (captured is None or not captured.calls):
+    if context is None or ("." not in qualname and (captured is None or not captured.calls)):
         if rewrite is not None:
             return optimizer.verify_rewrite(source, Candidate(rewrite, "rules"), qualname), captured
         return optimizer.optimize_function(source, qualname), captured

@@ -1,8 +1,9 @@
 """Which piece of a module "Optimize for speed" works on, for a cursor or a selection.
 
-- Inside a top-level function (its body, signature or decorators), or a selection within one: that
-  function, verified through its doctests, literal call sites and type hints (``optimize_function``).
-  A nested function or a selection inside a function optimises the enclosing top-level function.
+- Inside a top-level function or a method (its body, signature or decorators), or a selection within one:
+  that function (``optimizer.targets``), verified on the calls the project's tests make and by those tests,
+  else through its doctests, literal call sites and type hints. A nested function or a selection inside a
+  function optimises the enclosing function or method.
 - Anywhere else (a top-level statement block, a class, a selection spanning several functions): the
   whole program, verified on stdin inputs (``optimize_program``).
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from optimizer.functions import line_starts, statement_span
+from optimizer.targets import targets
 from server.diagnostics import too_long
 
 RegionKind = Literal["function", "program"]
@@ -22,13 +24,15 @@ RegionKind = Literal["function", "program"]
 @dataclass(frozen=True)
 class Region:
     kind: RegionKind
-    name: str | None  # the function's name; None for the program
+    name: str | None  # the function's qualified name ("Catalog.rank" for a method); None for the program
     start: int  # character offsets of the region in the module
     end: int
 
     @property
     def label(self) -> str:
-        return f"function {self.name}" if self.kind == "function" else "program"
+        if self.kind == "program":
+            return "program"
+        return f"method {self.name}" if "." in (self.name or "") else f"function {self.name}"
 
 
 class ParsedModule:
@@ -50,9 +54,7 @@ class ParsedModule:
         self._line_starts = line_starts(text) if self.tree is not None else []
         self.functions: list[tuple[str, int, int]] = []
         if self.tree is not None:
-            for node in self.tree.body:
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    self.functions.append((node.name, *self._span(node)))
+            self.functions = [(t.qualname, t.start, t.end) for t in targets(self.tree, text)]
 
     def _span(self, node: ast.stmt) -> tuple[int, int]:
         return statement_span(node, self._line_starts, len(self.text))
