@@ -195,3 +195,26 @@ def test_parallel_workers_are_pinned_to_distinct_cpus():
                 out = worker.run("import os\nprint(sorted(os.sched_getaffinity(0)))").stdout
                 seen.add(out)
         assert len(seen) == 2
+
+
+def test_a_visible_path_is_readable_and_read_only(tmp_path):
+    from bench.core.runner import Runner
+
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "data.txt").write_text("hello from the workspace")
+    (tmp_path / "other").write_text("beside the workspace: not shown")
+    for folder in (tmp_path, workspace):  # as root the program runs as nobody
+        folder.chmod(0o755)
+    (workspace / "data.txt").chmod(0o644)
+    program = (f"import os\nprint(open({str(workspace / 'data.txt')!r}).read())\n"
+               f"try:\n    open({str(workspace / 'new.txt')!r}, 'w')\nexcept OSError as e:\n    print('refused')\n")
+    with Runner(jobs=1, visible_paths=[workspace]) as runner:
+        result = runner.run(program)
+        hidden = runner.run(f"import os\nprint(os.path.exists({str(tmp_path / 'other')!r}))\n")
+    assert result.ok, result.reason + result.stderr.decode()
+    assert result.stdout.decode().split("\n")[:2] == ["hello from the workspace", "refused"]
+    assert not (workspace / "new.txt").exists()
+    if result.isolation.get("pid_namespace"):
+        assert result.isolation["visible_paths"] == str(workspace.resolve())
+        assert hidden.stdout.decode().strip() == "False"

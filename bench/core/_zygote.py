@@ -81,7 +81,8 @@ def _setup(config: dict) -> Context:
         try:
             iso.enter_namespaces(ctx.as_root)
             paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                     os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))]
+                     os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
+                     *config.get("visible_paths", ())]
             ctx.io_fd = iso.pivot_to_minimal_root(scratch, paths, config["io_bytes"])
             ctx.namespaces = True
         except OSError as exc:
@@ -95,6 +96,7 @@ def _setup(config: dict) -> Context:
         "network": ctx.namespaces,
         "pid_namespace": ctx.namespaces,
         "tests_hidden": ctx.namespaces,
+        "visible_paths": ", ".join(config.get("visible_paths", ())) or "none",
         "privileges": ("nobody, no capabilities" if ctx.as_root else "own uid, no capabilities")
         if ctx.namespaces or ctx.as_root else "own uid",
         "seccomp": config.get("isolate", True) and seccomp.filter_program() is not None,

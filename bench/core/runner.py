@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Literal
 
@@ -72,10 +72,13 @@ def _read(path: Path) -> str:
 class Zygote:
     """One warm, sandboxed interpreter that runs programs one at a time."""
 
-    def __init__(self, limits: SandboxLimits, cpu: int | None = None, isolate: bool = True) -> None:
+    def __init__(self, limits: SandboxLimits, cpu: int | None = None, isolate: bool = True,
+                 visible_paths: Sequence[str | Path] = ()) -> None:
         self.limits = limits
         self.cpu = cpu
         self.isolate = isolate
+        # Host folders shown read-only inside the sandbox at their own paths (a workspace whose code is run).
+        self.visible_paths = [str(Path(p).resolve()) for p in visible_paths]
         self.isolation: dict[str, bool | str] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._cgroup: _PidsCgroup | None = None
@@ -91,6 +94,7 @@ class Zygote:
         config = {
             "cpu": self.cpu,
             "isolate": self.isolate,
+            "visible_paths": self.visible_paths,
             "scratch": self._scratch,
             # inputs and outputs of one run at a time: stdin, and stdout/stderr up to the file-size limit
             "io_bytes": 2 * file_bytes + _STDIN_ALLOWANCE,
@@ -218,7 +222,8 @@ class Runner:
     """
 
     def __init__(self, mode: RunMode = "zygote", jobs: int | None = None,
-                 limits: SandboxLimits | None = None, isolate: bool = True) -> None:
+                 limits: SandboxLimits | None = None, isolate: bool = True,
+                 visible_paths: Sequence[str | Path] = ()) -> None:
         self.mode = mode
         self.limits = limits or SandboxLimits()
         cpus = usable_cpus()
@@ -226,7 +231,7 @@ class Runner:
         # Pin only when each worker gets a CPU of its own; otherwise let the scheduler spread them.
         pins: list[int | None] = list(cpus) if self.jobs <= len(cpus) else [None] * self.jobs
         self._idle: queue.Queue[Worker] = queue.Queue()
-        self._workers = [Worker(Zygote(self.limits, pins[i], isolate), mode) for i in range(self.jobs)]
+        self._workers = [Worker(Zygote(self.limits, pins[i], isolate, visible_paths), mode) for i in range(self.jobs)]
         for worker in self._workers:
             self._idle.put(worker)
 
