@@ -123,6 +123,8 @@ class Verdict:
     inputs_used: int = 0
     input_sources: dict[str, int] = field(default_factory=dict)
     evidence: str = ""  # what verification rested on, in a title's words, where inputs are more than counts
+    # Inputs derived from the given ones the candidate was run on (issue 17); on a mismatch, up to the one it failed.
+    derived_inputs_checked: int = 0
 
     @property
     def faster(self) -> bool:
@@ -155,9 +157,11 @@ class OptimizationResult:
             "speedup": self.verdict.speedup if self.verdict else None,
             "spread": self.verdict.spread if self.verdict else None,
             "inputs_used": self.verdict.inputs_used if self.verdict else 0,
+            "derived_inputs_checked": self.verdict.derived_inputs_checked if self.verdict else 0,
             "seconds": round(self.seconds, 3),
             "tried": [
-                {"engine": c.engine, "status": v.status, "speedup": v.speedup, "reason": v.reason}
+                {"engine": c.engine, "status": v.status, "speedup": v.speedup, "reason": v.reason,
+                 "derived_inputs_checked": v.derived_inputs_checked}
                 for c, v in self.tried
             ],
             "notes": self.notes,

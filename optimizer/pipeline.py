@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from bench.core.runner import Runner
 from optimizer.candidates import Candidate, OptimizationResult, Verdict, VerificationInputs
+from optimizer.derived_inputs import DerivedInputCache
 from optimizer.functions import (
     DRIVER_INPUT,
     FunctionCall,
@@ -59,6 +60,8 @@ class Optimizer:
         self.runner = runner or Runner(jobs=1, limits=self.settings.verify.limits)
         self.generator = generator or CandidateGenerator(self.settings.generator)
         self.progress = progress
+        # The derived inputs the original handled, per program version: the original runs on them once.
+        self.derived_inputs = DerivedInputCache()
 
     def _generate(self, code: str) -> tuple[list[Candidate], list[str]]:
         self.progress("generating candidates")
@@ -73,7 +76,9 @@ class Optimizer:
         if problem is not None:
             raise UnparsableCodeError(f"the code to optimise {problem}")
         candidates, notes = self._generate(code)
-        verdicts = verify_candidates(self.runner, code, candidates, inputs, self.settings.verify)
+        verdicts = verify_candidates(
+            self.runner, code, candidates, inputs, self.settings.verify, self.derived_inputs
+        )
         return best_result(code, list(zip(candidates, verdicts, strict=True)), notes, started)
 
     def optimize_function(
@@ -112,7 +117,8 @@ class Optimizer:
             raise UnparsableCodeError(f"the module {problem}")
         if name is None:
             verdicts = verify_candidates(
-                self.runner, module_source, [rewrite], inputs or VerificationInputs((), ()), self.settings.verify
+                self.runner, module_source, [rewrite], inputs or VerificationInputs((), ()), self.settings.verify,
+                self.derived_inputs,
             )
         else:
             find_function(ast.parse(module_source), name)
