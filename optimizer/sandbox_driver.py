@@ -83,7 +83,13 @@ def _object_difference(actual, expected, where, seen):
         return _array_difference(actual, expected, where, module)
     state_a, state_e = _state(actual), _state(expected)
     if state_a is not None and state_e is not None and (state_a or state_e):
-        return deep_difference(state_a, state_e, where, seen)
+        if set(state_a) != set(state_e):
+            return f"{where}: attributes {sorted(state_a)} != {sorted(state_e)}"
+        for name in state_e:
+            difference = deep_difference(state_a[name], state_e[name], f"{where}.{name}", seen)
+            if difference:
+                return difference
+        return None
     try:
         same = actual == expected
         if isinstance(same, bool):
