@@ -16,6 +16,7 @@ from the environment variable the settings name, when the request is made; it is
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -55,7 +56,7 @@ class EndpointSettings:
     temperature: float = 0.7
     timeout_s: float = 60.0
     max_tokens: int = 1024
-    extra_body: dict[str, Any] = field(default_factory=dict)
+    extra_body: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -169,6 +170,8 @@ class OpenAIModel:
             if isinstance(reason, TimeoutError):
                 raise ModelError(f"{self._where()} did not answer within {timeout:.0f} s") from None
             raise ModelError(f"{self._where()} is unreachable ({_mask(str(reason), key)})") from None
+        except http.client.HTTPException as exc:  # not HTTP at all, or a connection cut mid-answer
+            raise ModelError(f"{self._where()} broke the HTTP exchange ({type(exc).__name__})") from None
         return self._generations(raw, time.perf_counter() - started, key)
 
     def _generations(self, raw: bytes, seconds: float, key: str) -> list[Generation]:

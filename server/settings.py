@@ -20,7 +20,13 @@ Schema (camelCase as clients write it)::
         "timeBudgetSeconds": 120    # an optimisation job is stopped after this long
       },
       "diagnostics": {"enabled": true, "debounceMs": 300, "maxLines": 20000},
-      "hover": {"enabled": true}
+      "hover": {"enabled": true},
+      "model": {"endpoint": {       # an OpenAI-compatible server writes the LLM's candidates instead of modelPath
+        "url": "",                  # e.g. http://gpu-box:8000/v1 (vLLM), http://localhost:11434/v1 (Ollama); "": off
+        "model": "",                # the name the server serves the model under
+        "apiKeyEnv": "",            # the NAME of the environment variable holding the API key ("": no key)
+        "n": 4, "temperature": 0.7, "timeoutS": 60
+      }}
     }
 
 The JSON is structured into the dataclasses by a cattrs converter whose hook for each field checks the value
@@ -43,6 +49,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from optimizer.candidates import Engines
+from optimizer.openai_model import EndpointSettings
 
 SECTION = "pyperf"
 # Client-side keys of the section (vscode-extension/src/settings.ts CLIENT_ONLY_KEYS): not unknown, just not ours.
@@ -76,6 +83,33 @@ class HoverSettings:
 
 
 @dataclass(frozen=True)
+class EndpointModelSettings:
+    """An OpenAI-compatible endpoint for the LLM engines (``optimizer.openai_model``); no URL: the local GGUF.
+
+    The settings hold the NAME of the key's environment variable, never the key: settings are logged and synced.
+    """
+
+    url: str = _setting("", lambda v: v == "" or v.startswith(("http://", "https://")), " (an http(s):// URL or '')")
+    model: str = ""
+    api_key_env: str = _setting("", lambda v: v == "" or v.isidentifier(), " (an environment variable's name)")
+    n: int = _setting(4, lambda v: 1 <= v <= 16, " (1 to 16)")
+    temperature: float = _setting(0.7, lambda v: 0 <= v <= 2, " (0 to 2)")
+    timeout_s: float = _setting(60.0, lambda v: 1 <= v <= 600, " (1 to 600 seconds)")
+
+    def endpoint(self) -> EndpointSettings | None:
+        """What the optimizer's generator takes; None when no URL is set."""
+        if not self.url.strip():
+            return None
+        return EndpointSettings(self.url.strip(), self.model, self.api_key_env, self.n, self.temperature,
+                                self.timeout_s)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    endpoint: EndpointModelSettings = field(default_factory=EndpointModelSettings)
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     model_path: Path | None = None
     kb_path: Path | None = None
@@ -86,6 +120,7 @@ class ServerSettings:
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     hover: HoverSettings = field(default_factory=HoverSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
     def model_host_key(self) -> tuple:
         """What the model host process is built from: a change of any of these restarts it."""
@@ -174,6 +209,8 @@ def _typed(value: Any, kind: Any) -> tuple[bool, Any]:
     """Whether ``value`` is of the JSON type that ``kind`` is read from, and the value as ``kind``."""
     if kind is bool:
         return isinstance(value, bool), value
+    if kind is str:
+        return isinstance(value, str), value
     if isinstance(value, bool):  # JSON true is no number
         return False, value
     if kind is int:
@@ -200,5 +237,5 @@ def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[Server
     return settings, parser.problems
 
 
-__all__ = ["CLIENT_KEYS", "SECTION", "DiagnosticsSettings", "HoverSettings", "ServerSettings", "VerificationSettings",
-           "parse_settings"]
+__all__ = ["CLIENT_KEYS", "SECTION", "DiagnosticsSettings", "EndpointModelSettings", "HoverSettings", "ModelSettings",
+           "ServerSettings", "VerificationSettings", "parse_settings"]
