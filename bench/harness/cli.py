@@ -61,6 +61,12 @@ def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str, all
                         help="tokens the model may write per candidate (512)")
     parser.add_argument("--time-budget", type=float, default=12.0, dest="time_budget",
                         help="seconds the model may spend per program (12)")
+    parser.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (e.g. http://gpu-box:8000/v1) "
+                        "writes the LLM's candidates instead of --model")
+    parser.add_argument("--endpoint-model", metavar="M", default="", dest="endpoint_model",
+                        help="the model name the endpoint serves")
+    parser.add_argument("--endpoint-key-env", metavar="VAR", default="", dest="endpoint_key_env",
+                        help="the environment variable holding the endpoint's API key (none: no key)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,17 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_OPTIMIZER_FLAGS = ("engine", "model", "kb", "top_k", "max_tokens", "time_budget")
+_OPTIMIZER_FLAGS = ("engine", "model", "kb", "top_k", "max_tokens", "time_budget", "endpoint", "endpoint_model",
+                    "endpoint_key_env")
 
 
 def _optimizer(args: argparse.Namespace) -> Optimizer:
     from optimizer.generate import GeneratorSettings
     from optimizer.llm import GenerationSettings
+    from optimizer.openai_model import EndpointSettings
     from optimizer.pipeline import Optimizer, OptimizerSettings
 
     budget = GenerationSettings(max_tokens=args.max_tokens, time_budget_s=args.time_budget)
+    endpoint = None
+    if args.endpoint:
+        endpoint = EndpointSettings(args.endpoint, args.endpoint_model, args.endpoint_key_env,
+                                    timeout_s=args.time_budget, max_tokens=args.max_tokens)
     generator = GeneratorSettings(engines=ENGINE_PRESETS[args.engine], top_k=args.top_k, model_path=args.model,
-                                  kb_path=args.kb, generation=budget)
+                                  kb_path=args.kb, generation=budget, endpoint=endpoint)
     return Optimizer(OptimizerSettings(generator=generator))
 
 
