@@ -1,7 +1,9 @@
 """Performance findings of the AST rules for one document version, and what each rule's docs say.
 
 The LSP layer turns ``Analysis.findings`` into diagnostics (Information severity, source ``pyperf``, the
-rule's code and a link to its docs) and each finding with edits into a quick fix applying that finding alone.
+rule's code and a link to its docs) and each finding with edits into a quick fix applying that finding alone,
+offered as ``fix_offer`` says: preferred only when verified faster, never when verification saw it change the
+output, and without verification only for rules whose rewrite is safe by construction.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.jobs import JobOutcome
 
 log = logging.getLogger(__name__)
 SOURCE = "pyperf"
@@ -24,6 +30,39 @@ class RuleDoc:
     summary: str
     description: str  # why the rewrite is faster and when it is unsafe
     href: str  # where the rule is documented: its module, at the rule's class
+    safety: str = "unsafe"  # "safe": behaviour-preserving by construction under the rule's precondition
+    safety_reason: str = ""
+
+
+@dataclass(frozen=True)
+class FixOffer:
+    """How a rule's quick fix is offered: its title, whether its edit is offered at all, and as preferred."""
+
+    title: str
+    offered: bool
+    preferred: bool = False
+
+
+def fix_offer(doc: RuleDoc, outcome: JobOutcome | None) -> FixOffer:
+    """The offer for ``doc``'s fix after verification (``outcome``; None: not verified, a client that cannot
+    resolve an edit). Only a verified speedup is preferred; a fix that verification could not run on is offered
+    as "(unverified)" for a safe rule and not at all for an unsafe one; one whose output differed never is."""
+    from server.jobs import evidence
+
+    head = f"{doc.code}: {doc.summary.rstrip('.')}"
+    status = outcome.status if outcome is not None else "unverified"
+    if status == "faster" and outcome is not None:
+        return FixOffer(f"{head} — verified {outcome.speedup:.1f}x faster on {evidence(outcome)}", True, True)
+    if status == "not_faster" and outcome is not None and set(outcome.verdicts) == {"not_faster"}:
+        return FixOffer(f"{head} — verified same output, not measurably faster", True)
+    if status == "not_faster":  # wrong or invalid: the rewrite changed what the program does
+        reason = outcome.reason if outcome is not None else ""
+        return FixOffer(f"{head}: not offered, verification found a different result ({reason})", False)
+    # unverified, or verification could not finish (timeout, failure): as good as no verification
+    if doc.safety == "safe":
+        return FixOffer(f"{head} (unverified)", True)
+    why = outcome.reason if outcome is not None and outcome.reason else "no verification"
+    return FixOffer(f"{head}: not offered, unverified ({why}) and unsafe: {doc.safety_reason}", False)
 
 
 @dataclass
@@ -79,7 +118,8 @@ def rule_docs() -> dict[str, RuleDoc]:
     docs = _RULE_DOCS
     for rule in ALL_RULES:
         description = getattr(rule, "docstring", None) or getattr(rule, "description", None) or ""
-        docs[rule.code] = RuleDoc(rule.code, rule.name, rule.summary, inspect.cleandoc(description), _href(rule))
+        docs[rule.code] = RuleDoc(rule.code, rule.name, rule.summary, inspect.cleandoc(description), _href(rule),
+                                  getattr(rule, "safety", "unsafe"), getattr(rule, "safety_reason", ""))
     return docs
 
 

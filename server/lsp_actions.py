@@ -1,21 +1,29 @@
 """Code actions: quick fixes for the rules' findings, and "Optimize for speed" on the function or block at the
 cursor or on the whole file.
 
-Listing is cheap: the optimize actions carry no edit, which ``codeAction/resolve`` computes by running a job
-(ruff-lsp's pattern). Clients that cannot resolve an edit get it computed eagerly when the user asked for the
-actions, or a command that computes and applies it when chosen.
+Listing is cheap: no action carries an edit, which ``codeAction/resolve`` computes by running a job (ruff-lsp's
+pattern). For "Optimize for speed" the job generates and verifies candidates; for a quick fix it verifies that
+one rule's fix like a candidate, and ``diagnostics.fix_offer`` decides how it is offered (preferred only when
+verified faster). Clients that cannot resolve an edit get the optimize edit computed eagerly when the user asked
+for the actions, or a command that computes and applies it when chosen; their quick fixes come unverified with
+their edit, for safe rules only. No source action applies quick fixes: "Optimize for speed" on the file offers
+only what it verified.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from server.diagnostics import rule_docs
+from optimizer.candidates import Engines
+from optimizer.rules import Finding, apply_edits
+from server.diagnostics import fix_offer, rule_docs
 from server.edits import minimal_edit
-from server.inputs import program_inputs
+from server.inputs import find_input_files, program_inputs, reads_stdin
 from server.jobs import JobOutcome, JobRequest, title
 from server.lsp_documents import DocumentState, document_path, document_state, lsp_range
 from server.lsp_progress import run_job
@@ -29,6 +37,7 @@ OPTIMIZE_KIND = "refactor.rewrite.pyperf"  # "Optimize for speed" on the functio
 SOURCE_OPTIMIZE_KIND = "source.pyperf"  # "Optimize for speed" on the whole file
 OPTIMIZE_COMMAND = "pyperf.optimize"  # the same, run as a command that applies its edit itself
 OPTIMIZE_TITLE = "Optimize for speed"
+FIX_ONLY = Engines(rules=True, llm=False, retrieval=False)  # a quick fix's job verifies the fix, generates nothing
 ACTION_KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, OPTIMIZE_KIND,
                 types.CodeActionKind.Source, SOURCE_OPTIMIZE_KIND]
 
@@ -76,27 +85,117 @@ def code_actions(ls: PerfLanguageServer,
 
 def quick_fixes(ls: PerfLanguageServer, uri: str, state: DocumentState, start: int, end: int,
                 context: list[types.Diagnostic]) -> list[types.CodeAction]:
+    """A quick fix per finding with edits in [start, end], none preferred: their edits come verified in
+    ``resolve_fix``. Unsafe rules' fixes that cannot be verified (a stdin program without input files) are left
+    out; so are all unsafe rules' fixes for a client that cannot resolve, whose safe ones come "(unverified)"."""
     docs = rule_docs()
+    resolving = resolves_edits(ls)
     fixes = []
     for index, finding in enumerate(state.analysis.findings if state.analysis else []):
-        if not finding.edits:
+        doc = docs.get(finding.code)
+        if not finding.edits or doc is None:
             continue
-        f_start = state.positions.offset(*state.positions.from_rule_position(finding.start))
-        f_end = state.positions.offset(*state.positions.from_rule_position(finding.end))
+        f_start, f_end = _finding_span(state, finding)
         if f_end < start or f_start > end:
             continue
-        edits = [types.TextEdit(lsp_range(state.positions, e.start, e.end), e.new_text) for e in finding.edits]
         matching = [d for d in context if d.code == finding.code and isinstance(d.data, dict)
                     and d.data.get("index") == index]
-        doc = docs.get(finding.code)
-        fixes.append(types.CodeAction(
-            title=f"{finding.code}: {doc.summary if doc else finding.message}",
-            kind=types.CodeActionKind.QuickFix,
-            diagnostics=matching or None,
-            edit=workspace_edit(ls, uri, state.version, edits),
-            is_preferred=True,
-        ))
+        action = types.CodeAction(title=f"{finding.code}: {doc.summary}", kind=types.CodeActionKind.QuickFix,
+                                  diagnostics=matching or None, is_preferred=False)
+        if resolving:
+            if doc.safety != "safe" and not _verifiable(ls, uri, state, _fix_region(ls, uri, state, f_start, f_end)):
+                continue
+            action.data = {"uri": uri, "version": state.version, "fix": finding.code, "index": index}
+        else:
+            offer = fix_offer(doc, None)
+            if not offer.offered:
+                continue
+            action.title = offer.title
+            action.edit = workspace_edit(ls, uri, state.version, _text_edits(state, finding))
+        fixes.append(action)
     return fixes
+
+
+async def resolve_fix(ls: PerfLanguageServer, action: types.CodeAction,
+                      work_done_token: types.ProgressToken | None = None) -> None:
+    """Fill in a quick fix (title, edit, preference) by verifying its rule's fix on the version it was listed for.
+
+    A fix is an edit of one version's text: listed for another, it is refused rather than re-targeted.
+    """
+    data = action.data if isinstance(action.data, dict) else {}
+    code, uri = data.get("fix"), data.get("uri", "")
+    state = document_state(ls, uri)
+    if state is None:
+        action.title = f"{code}: the document is closed"
+        return
+    if state.version != data.get("version"):
+        action.title = f"{code}: the document changed since this fix was listed; ask again"
+        return
+    finding = _finding(state, data)
+    doc = rule_docs().get(str(code))
+    if finding is None or doc is None:
+        action.title = f"{code}: the finding is gone from the document; ask again"
+        return
+    region = _fix_region(ls, uri, state, *_finding_span(state, finding))
+    rewrite = apply_edits(state.text, finding.edits)
+
+    def request() -> JobRequest:
+        target = {"kind": region.kind, "name": region.name}
+        return replace(job_request(ls, uri, state, target), engines=FIX_ONLY, rewrite=rewrite)
+
+    outcome = None  # a stdin program without input files: nothing to verify on, no job to start
+    if _verifiable(ls, uri, state, region):
+        key = (uri, state.version, "fix", data.get("index"), ls.settings)
+        outcome = await _outcome(ls, key, request, f"Verify {code}", work_done_token)
+    now = document_state(ls, uri)
+    if now is None or now.version != state.version:
+        action.title = f"{code}: the document changed while verifying; ask again"
+        return
+    if outcome is not None and outcome.reason == "cancelled":
+        action.title = f"{code}: cancelled"
+        return
+    offer = fix_offer(doc, outcome)
+    action.title, action.is_preferred = offer.title, offer.preferred
+    if offer.offered:
+        action.edit = workspace_edit(ls, uri, state.version, _text_edits(state, finding))
+
+
+def _finding(state: DocumentState, data: dict) -> Finding | None:
+    """The finding ``data`` names in this version's analysis, if it is still the same rule's."""
+    findings = state.analysis.findings if state.analysis else []
+    index = data.get("index")
+    if not isinstance(index, int) or not 0 <= index < len(findings) or findings[index].code != data.get("fix"):
+        return None
+    return findings[index]
+
+
+def _finding_span(state: DocumentState, finding: Finding) -> tuple[int, int]:
+    return (state.positions.offset(*state.positions.from_rule_position(finding.start)),
+            state.positions.offset(*state.positions.from_rule_position(finding.end)))
+
+
+def _text_edits(state: DocumentState, finding: Finding) -> list[types.TextEdit]:
+    return [types.TextEdit(lsp_range(state.positions, e.start, e.end), e.new_text) for e in finding.edits]
+
+
+def _fix_region(ls: PerfLanguageServer, uri: str, state: DocumentState, start: int, end: int) -> Region:
+    """What a fix is verified on: the program on its stdin inputs when it reads stdin and has input files,
+    else what "Optimize for speed" would verify at the finding (its function's calls, or the program)."""
+    region = state.parsed.region_at(start, end)
+    if region.kind == "function" and reads_stdin(state.parsed.tree, state.text) and _input_files(ls, uri):
+        return state.parsed.program()
+    return region
+
+
+def _verifiable(ls: PerfLanguageServer, uri: str, state: DocumentState, region: Region) -> bool:
+    """Whether verification may have inputs, told without running anything: a stdin program needs input files;
+    a function's calls (doctests, call sites, type hints) are only known to the job."""
+    return region.kind != "program" or not reads_stdin(state.parsed.tree, state.text) or bool(_input_files(ls, uri))
+
+
+def _input_files(ls: PerfLanguageServer, uri: str) -> list:
+    s = ls.settings.verification
+    return find_input_files(document_path(uri), s.input_files, s.sibling_inputs, ls.workspace_root)
 
 
 def optimize_action(ls: PerfLanguageServer, uri: str, state: DocumentState, region: Region,
@@ -140,7 +239,9 @@ async def optimize(ls: PerfLanguageServer, action: types.CodeAction,
             action.title = f"{OPTIMIZE_TITLE}: function {data.get('name')} is gone from the document"
             return
         log.info("%s: listed for version %s, optimising version %s", uri, version, state.version)
-    outcome = await _outcome(ls, uri, state, data, work_done_token)
+    key = (uri, state.version, data.get("kind"), data.get("name"), ls.settings)
+    job_title = f"{OPTIMIZE_TITLE}: {data.get('name') or 'program'}"
+    outcome = await _outcome(ls, key, lambda: job_request(ls, uri, state, data), job_title, work_done_token)
     now = document_state(ls, uri)
     if now is None or now.version != state.version:
         action.title = f"{OPTIMIZE_TITLE}: the document changed while optimising; ask again"
@@ -153,20 +254,17 @@ async def optimize(ls: PerfLanguageServer, action: types.CodeAction,
             action.edit = workspace_edit(ls, uri, state.version, [text_edit])
 
 
-async def _outcome(ls: PerfLanguageServer, uri: str, state: DocumentState, data: dict,
+async def _outcome(ls: PerfLanguageServer, key: tuple, request: Callable[[], JobRequest], job_title: str,
                    work_done_token: types.ProgressToken | None) -> JobOutcome:
-    """The job's outcome for this version, region and settings: remembered, or run now."""
-    key = (uri, state.version, data.get("kind"), data.get("name"), ls.settings)
+    """The job's outcome for ``key`` (uri, version, what, settings): remembered, or run now."""
     outcome = ls.outcomes.get(key)
     if outcome is None:
-        job_title = f"{OPTIMIZE_TITLE}: {data.get('name') or 'program'}"
-        outcome = await run_job(ls, job_request(ls, uri, state, data), job_title, work_done_token)
+        outcome = await run_job(ls, request(), job_title, work_done_token)
         if outcome.status not in ("timeout", "failed"):
             # Keep the outcomes of this version only: older versions can no longer get an edit.
-            ls.outcomes = {k: v for k, v in ls.outcomes.items() if k[0] != uri or k[1] == state.version}
+            ls.outcomes = {k: v for k, v in ls.outcomes.items() if k[0] != key[0] or k[1] == key[1]}
             ls.outcomes[key] = outcome
-    log.info("%s %s: %s in %.1f s %s", uri, data.get("name") or "program", outcome.status, outcome.seconds,
-             "; ".join(outcome.notes))
+    log.info("%s: %s in %.1f s %s", job_title, outcome.status, outcome.seconds, "; ".join(outcome.notes))
     return outcome
 
 
@@ -195,8 +293,11 @@ def workspace_edit(ls: PerfLanguageServer, uri: str, version: int, edits: list[t
 
 
 async def resolve_action(ls: PerfLanguageServer, action: types.CodeAction) -> types.CodeAction:
-    """codeAction/resolve: run the optimizer; without an edit to offer, say why in a message."""
-    await optimize(ls, action)
+    """codeAction/resolve: verify a quick fix, or run the optimizer; without an edit to offer, say why."""
+    if isinstance(action.data, dict) and "fix" in action.data:
+        await resolve_fix(ls, action)
+    else:
+        await optimize(ls, action)
     if action.edit is None and isinstance(action.data, dict):
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=action.title))
     return action
