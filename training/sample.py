@@ -1,9 +1,12 @@
 """``python -m training sample``: n solutions per problem from a local GGUF model (Code-Optimise's sampling step).
 
 Each problem is posed with :func:`optimizer.prompt.build_task_messages` and answered through
-:class:`optimizer.llm.LocalModel`; the code is read back with ``extract_code``. With a temperature above 0
-the n samples are independent draws (seeds ``crc32(problem id) + seed + k``, so a resumed run draws what a fresh
-one would); at temperature 0, one call returns the greedy answer and n - 1 samples (LocalModel's best-of-k).
+:class:`optimizer.llm.LocalModel`, or through an OpenAI-compatible endpoint (``--endpoint``,
+:class:`optimizer.openai_model.OpenAIModel`); the code is read back with ``extract_code``. With a temperature
+above 0 the local model's n samples are independent draws (seeds ``crc32(problem id) + seed + k``, so a resumed
+run draws what a fresh one would); at temperature 0, one call returns the greedy answer and n - 1 samples
+(LocalModel's best-of-k). An endpoint is asked for all n in one call (seeds ``... + seed + k`` where it takes
+them); when it fails the problem is reported and left out, so ``--resume`` tries it again.
 A problem's rows are written together once all its samples are in, so ``--resume`` can skip every problem
 already in the output. Output rows: ``problem_id, source, sample_id, code`` (null when the answer held no code),
 ``model`` and the generation's ``tokens, seconds, stopped``.
@@ -24,7 +27,7 @@ from training.problems import SOURCES, Problem, ProblemDataError, load_problems
 from training.records import open_for_append, read_jsonl, warn, write_row
 
 if TYPE_CHECKING:
-    from optimizer.llm import LocalModel
+    from optimizer.candidates import ChatModel
 
 
 @dataclass(frozen=True)
@@ -64,18 +67,20 @@ class SampleStats:
                 f"{self.with_code} with code, {self.seconds:.1f} s")
 
 
-def sample_problem(model: LocalModel, problem: Problem, options: SampleOptions) -> list[dict]:
-    """The sample rows of one problem (fewer than n when the time budget ran out; at least one)."""
+def sample_problem(model: ChatModel, problem: Problem, options: SampleOptions) -> list[dict]:
+    """The sample rows of one problem (fewer than n when the time budget ran out; at least one from a local model;
+    none when an endpoint failed)."""
     from optimizer.llm import GenerationSettings, ModelError
+    from optimizer.openai_model import OpenAIModel
 
     messages = build_task_messages(problem.prompt, problem.entry_point)
     base_seed = (zlib.crc32(problem.id.encode()) + options.seed) & 0x7FFFFFFF  # llama.cpp seeds are 32-bit
     deadline = time.monotonic() + options.time_budget_s
     generations = []
     try:
-        if options.temperature == 0:
+        if options.temperature == 0 or isinstance(model, OpenAIModel):
             settings = GenerationSettings(max_tokens=options.max_tokens, time_budget_s=options.time_budget_s,
-                                          temperature=0.0, n_candidates=options.n, seed=base_seed)
+                                          temperature=options.temperature, n_candidates=options.n, seed=base_seed)
             generations = model.generate(messages, settings)
         else:
             for k in range(options.n):
@@ -86,6 +91,9 @@ def sample_problem(model: LocalModel, problem: Problem, options: SampleOptions) 
                                               temperature=options.temperature, seed=base_seed + k)
                 generations += model.generate(messages, settings)
     except ModelError as exc:
+        if isinstance(model, OpenAIModel):  # down, slow or garbage: not this problem's fault, so no row
+            warn(f"{problem.id}: {exc}")
+            return []
         # The prompt does not fit the context: a row saying so, so the problem counts as tried and failed.
         return [_row(problem, 0, None, model.name, {"error": str(exc)})]
     return [
@@ -106,7 +114,7 @@ def done_problems(out: Path) -> set[str]:
     return {str(row["problem_id"]) for _, row in read_jsonl(out, required=("problem_id",))}
 
 
-def sample_to_file(model: LocalModel, problems: Sequence[Problem], out: Path, options: SampleOptions,
+def sample_to_file(model: ChatModel, problems: Sequence[Problem], out: Path, options: SampleOptions,
                    on_problem: Callable[[Problem, list[dict]], None] | None = None) -> SampleStats:
     """Sample every problem (the first ``limit``) into ``out``; ``resume`` skips problems already there."""
     from tqdm import tqdm
@@ -156,9 +164,15 @@ def options_from_args(args: argparse.Namespace, resume: bool = False) -> SampleO
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sample", help="sample n solutions per problem from a GGUF model",
+    parser = subparsers.add_parser("sample", help="sample n solutions per problem from a GGUF model or an endpoint",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=None, help="GGUF file (default: the installed SmolLM2)")
+    parser.add_argument("--endpoint", metavar="URL", help="sample from an OpenAI-compatible server instead "
+                        "(e.g. http://gpu-box:8000/v1)")
+    parser.add_argument("--endpoint-model", metavar="M", default="", dest="endpoint_model",
+                        help="the model name the endpoint serves")
+    parser.add_argument("--endpoint-key-env", metavar="VAR", default="", dest="endpoint_key_env",
+                        help="the environment variable holding the endpoint's API key (none: no key)")
     parser.add_argument("--out", type=Path, required=True, help="JSONL of sampled solutions")
     parser.add_argument("--resume", action="store_true", help="skip problems already in --out")
     add_sampling_arguments(parser, temperature=SampleOptions.temperature, n=SampleOptions.n)
@@ -167,12 +181,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from optimizer.llm import LocalModel, ModelError
+    from optimizer.openai_model import EndpointSettings, OpenAIModel
 
     try:
         options = options_from_args(args, resume=args.resume)
         problems = load_problems(args.problems, args.data)
-        model = LocalModel(args.model, n_threads=args.threads)
-        model.load()
+        model: ChatModel
+        if args.endpoint:
+            model = OpenAIModel(EndpointSettings(args.endpoint, args.endpoint_model, args.endpoint_key_env))
+        else:
+            model = LocalModel(args.model, n_threads=args.threads)
+            model.load()
         stats = sample_to_file(model, problems, args.out, options)
     except (ValueError, ModelError, FileNotFoundError, ProblemDataError) as exc:
         warn(f"error: {exc}")
