@@ -9,22 +9,21 @@ Inputs, each labelled with its source:
 - ``doctest``: calls of the function in its docstring's examples;
 - ``call site``: calls in the module whose arguments are all literals;
 - ``hypothesis``: arguments drawn with hypothesis (derandomized) from the parameters' type hints, seeded
-  with the literals seen at call sites;
-- ``test run``: calls observed while the workspace's own tests run under pytest, in the sandbox.
+  with the literals seen at call sites.
+
+Calls captured while the project's own tests run are a further source for functions and methods of a package:
+``optimizer.project_runs`` captures them (pickled, not only literals) and ``optimizer.project_verify`` replays
+them.
 """
 
 from __future__ import annotations
 
 import ast
 import doctest
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from bench.core.runner import Runner
-from bench.core.sandbox import SandboxLimits
 from optimizer.candidates import VerificationInputs
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -239,62 +238,3 @@ def statement_span(node: ast.stmt, starts: Sequence[int], length: int) -> tuple[
 def function_span(module_source: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int]:
     """Character offsets of the function in the module, decorators included, to the end of its last line."""
     return statement_span(function, line_starts(module_source), len(module_source))
-
-
-_OBSERVER = '''
-import ast, json, os, sys, threading
-sys.dont_write_bytecode = True
-workspace, target, name, limit = {workspace!r}, {target!r}, {name!r}, {limit!r}
-os.chdir(workspace)
-sys.path.insert(0, workspace)
-seen, calls = set(), []
-
-def _text(value):
-    text = repr(value)
-    ast.literal_eval(text)  # only arguments the driver can rebuild exactly
-    return text
-
-def _observe(frame, event, arg):
-    code = frame.f_code
-    if event != "call" or code.co_name != name or len(calls) >= limit:
-        return
-    if os.path.realpath(code.co_filename) != target:
-        return
-    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    values = frame.f_locals
-    try:
-        parts = [_text(values[n]) for n in names[: code.co_argcount]]
-        parts += [n + "=" + _text(values[n]) for n in names[code.co_argcount:]]
-        if code.co_flags & 0x04:
-            parts.append("*" + _text(values[code.co_varnames[len(names)]]))
-    except Exception:
-        return
-    text = ", ".join(parts)
-    if text not in seen:
-        seen.add(text)
-        calls.append(text)
-
-import pytest
-sys.setprofile(_observe)
-threading.setprofile(_observe)
-try:
-    pytest.main(["-q", "-p", "no:cacheprovider", "-x", workspace])
-finally:
-    sys.setprofile(None)
-    print("@@observed@@" + json.dumps(calls))
-'''
-
-
-def observed_calls(runner: Runner, workspace: Path, module_path: Path, name: str,
-                   limits: SandboxLimits | None = None) -> list[FunctionCall]:
-    """Calls of ``name`` made while the workspace's own tests run (pytest, in the sandbox).
-
-    Only calls whose arguments ``repr`` back to literals are kept, so the driver can make them again.
-    """
-    program = _OBSERVER.format(workspace=str(workspace.resolve()), target=str(module_path.resolve()),
-                               name=name, limit=MAX_CALLS_PER_SOURCE)
-    result = runner.run(program, b"", limits)
-    for line in reversed(result.stdout.decode("utf-8", errors="replace").splitlines()):
-        if line.startswith("@@observed@@"):
-            return [FunctionCall(text, "test run") for text in json.loads(line[len("@@observed@@"):])]
-    return []

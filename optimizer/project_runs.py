@@ -34,6 +34,7 @@ class CapturedCalls:
     skipped: int  # calls whose arguments could not be pickled
     failed: tuple[str, ...]  # tests that failed on the original
     passed: int
+    errors: tuple[str, ...] = ()  # test files that could not be collected: "tests/test_x.py: ImportError: ..."
 
     @property
     def calling_tests(self) -> list[str]:
@@ -77,4 +78,4 @@ def capture_calls(runner: Runner, context: ModuleContext, qualname: str,
     except ProjectRunError as exc:
         raise ProjectRunError(f"running your tests: {exc}") from exc
     return CapturedCalls(tuple(answer["calls"]), tuple(tuple(t) for t in answer["tests"]), answer["skipped"],
-                         tuple(answer["failed"]), answer["passed"])
+                         tuple(answer["failed"]), answer["passed"], tuple(answer["errors"]))

@@ -76,6 +76,8 @@ class ProjectVerifier:
     def _verify(self, modules: list[Candidate]) -> list[Verdict]:
         captured = self.captured
         tests = captured.calling_tests
+        if not captured.calls and captured.errors:
+            return [Verdict("unverified", f"your tests could not be collected: {captured.errors[0]}") for _ in modules]
         if not captured.calls:
             reason = f"your tests never call {self.qualname}"
             if captured.skipped:

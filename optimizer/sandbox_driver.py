@@ -198,7 +198,7 @@ def _capture(request, target):
     import pytest
 
     qualname, calls, seen = request["qualname"], [], {}
-    state = {"test": None, "skipped": 0, "failed": [], "passed": 0}
+    state = {"test": None, "skipped": 0, "failed": [], "passed": 0, "errors": []}
 
     def profile(frame, event, arg):
         code = frame.f_code
@@ -244,11 +244,17 @@ def _capture(request, target):
             elif report.when == "call" and report.passed:
                 state["passed"] += 1
 
+        def pytest_collectreport(self, report):
+            if report.failed:
+                lines = [line for line in str(report.longrepr).splitlines() if line.strip()]
+                state["errors"].append(f"{report.nodeid}: {lines[-1].lstrip('E ').strip() if lines else 'error'}")
+
     code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *request.get("tests", [])],
                        plugins=[Recorder()])
     return {"calls": [base64.b64encode(c).decode() for c in calls],
             "tests": [sorted(t for t in seen[c] if t) for c in calls],
-            "skipped": state["skipped"], "failed": state["failed"], "passed": state["passed"], "exit": int(code)}
+            "skipped": state["skipped"], "failed": state["failed"], "passed": state["passed"], "exit": int(code),
+            "errors": state["errors"]}
 
 
 # --- replay --------------------------------------------------------------------------------------------------------

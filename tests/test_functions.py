@@ -112,21 +112,6 @@ def test_without_inputs_the_candidate_is_only_unverified(runner: Runner):
     assert "return sum(xs)" in result.best.code
 
 
-def test_calls_observed_in_the_workspace_tests(runner: Runner, tmp_path):
-    from optimizer.functions import observed_calls
-
-    (tmp_path / "shapes.py").write_text("def area(w, h, scale=1):\n    return w * h * scale\n")
-    (tmp_path / "test_shapes.py").write_text(
-        "from shapes import area\n\n"
-        "def test_area():\n    assert area(2, 3) == 6\n    assert area(1.5, 2, scale=2) == 6.0\n"
-        "    assert area(object(), 0) == 0 or True\n"
-    )
-    calls = observed_calls(runner, tmp_path, tmp_path / "shapes.py", "area",
-                           SandboxLimits(timeout_s=60))
-    assert [c.arguments for c in calls] == ["2, 3, 1", "1.5, 2, 2"]  # object() does not repr to a literal
-    assert {c.source for c in calls} == {"test run"}
-
-
 def test_function_span_counts_lines_as_the_tokenizer_does():
     # A form feed is no line break to Python (str.splitlines would count one) and CRLF is one break.
     module = "import functools\r\n\x0c\r\n@functools.cache\r\ndef f(n):\r\n    return n\r\nprint(f(2))\r\n"
