@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import { CLIENT_NAME, ServerController } from './client';
+import { DetailsView } from './detailsView';
 import { OPTIMIZE_COMMAND_ID, optimizeForSpeed } from './optimizeCommand';
 import { needsRestart } from './settings';
 import { StatusBar } from './statusBar';
@@ -13,13 +14,17 @@ export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel(CLIENT_NAME, { log: true });
   const status = new StatusBar();
   const server = new ServerController(context, output, status);
+  const details = new DetailsView();
   controller = server;
   const showLog = () => output.show(true);
   context.subscriptions.push(
     output,
     status,
     server,
-    vscode.commands.registerCommand(OPTIMIZE_COMMAND_ID, () => optimizeForSpeed(server.languageClient, showLog, (m) => output.info(`[client] ${m}`))),
+    details,
+    vscode.commands.registerCommand(OPTIMIZE_COMMAND_ID, () =>
+      optimizeForSpeed(server.languageClient, details, showLog, (m) => output.info(`[client] ${m}`)),
+    ),
     vscode.commands.registerCommand('pyperf.restartServer', () => server.restart()),
     vscode.commands.registerCommand('pyperf.reinstallServer', () => server.reinstall()),
     vscode.commands.registerCommand('pyperf.showLog', showLog),

@@ -8,12 +8,15 @@
 
 import * as vscode from 'vscode';
 import { CodeAction, CodeActionRequest, CodeActionResolveRequest, LanguageClient } from 'vscode-languageclient/node';
+import { actionDetails } from './details';
+import { DetailsView } from './detailsView';
 
 export const OPTIMIZE_KIND = 'refactor.rewrite.pyperf'; // server/lsp.py OPTIMIZE_KIND
 export const OPTIMIZE_COMMAND_ID = 'pyperf.optimizeForSpeed'; // not `pyperf.optimize`: the server registers that
 
 export async function optimizeForSpeed(
   client: LanguageClient | undefined,
+  details: DetailsView,
   showLog: () => void,
   log: (message: string) => void,
 ): Promise<void> {
@@ -34,7 +37,11 @@ export async function optimizeForSpeed(
     { location: vscode.ProgressLocation.Notification, title: 'Optimize for speed', cancellable: true },
     async (progress, token) => {
       try {
-        await optimizeAt(server, editor.document, editor.selection, progress, token, log);
+        const result = await optimizeAt(server, editor.document, editor.selection, progress, token, log);
+        if (result) {
+          // shown once the progress notification has closed, so the two never stack
+          void showResult(result.title, result.details, () => details.show(editor.document.uri, result.details ?? ''));
+        }
       } catch (err) {
         if (!token.isCancellationRequested) {
           throw err;
@@ -52,7 +59,7 @@ async function optimizeAt(
   progress: vscode.Progress<{ message?: string }>,
   token: vscode.CancellationToken,
   log: (message: string) => void,
-): Promise<void> {
+): Promise<{ title: string; details?: string } | undefined> {
   progress.report({ message: 'generating and verifying candidates…' });
   const listed = await client.sendRequest(
     CodeActionRequest.type,
@@ -66,31 +73,38 @@ async function optimizeAt(
   const action = (listed ?? []).find((a): a is CodeAction => 'kind' in a && a.kind === OPTIMIZE_KIND);
   if (!action) {
     log('Optimize for speed: the server offered no action here');
-    void vscode.window.showInformationMessage('Optimize for speed: nothing to optimise here.');
-    return;
+    return { title: 'Optimize for speed: nothing to optimise here.' };
   }
   if (action.disabled) {
-    void vscode.window.showInformationMessage(`Optimize for speed: ${action.disabled.reason}`);
-    return;
+    return { title: `Optimize for speed: ${action.disabled.reason}` };
   }
   // Clients without resolve support get the edit in the listing; VS Code resolves it.
   const resolved =
     action.edit || !action.data ? action : await client.sendRequest(CodeActionResolveRequest.type, action, token);
   log(`${resolved.title}${resolved.edit ? ' (applying its edit)' : ''}`);
   if (token.isCancellationRequested) {
-    return;
+    return undefined;
   }
   if (resolved.edit) {
     const edit = await client.protocol2CodeConverter.asWorkspaceEdit(resolved.edit);
-    if (await vscode.workspace.applyEdit(edit)) {
-      void vscode.window.showInformationMessage(resolved.title); // says the measured speedup
-    } else {
-      void vscode.window.showWarningMessage('Optimize for speed: the file changed meanwhile; run it again.');
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      return { title: 'Optimize for speed: the file changed meanwhile; run it again.' };
     }
-  } else if (resolved.command) {
+    return { title: resolved.title, details: actionDetails(resolved) }; // says the measured speedup
+  }
+  if (resolved.command) {
     await vscode.commands.executeCommand(resolved.command.command, ...(resolved.command.arguments ?? []));
-  } else {
-    // Nothing verified faster: the server has already said why (window/showMessage); keep it in view.
-    vscode.window.setStatusBarMessage(resolved.title, 15000);
+    return undefined; // the server applies the edit and says what it measured
+  }
+  // Nothing verified faster: the server has already said why (window/showMessage); keep it in view.
+  vscode.window.setStatusBarMessage(resolved.title, 15000);
+  return undefined;
+}
+
+/** The result, with "Show details" when the server sent a report. */
+async function showResult(title: string, details: string | undefined, openDetails: () => Promise<void>): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(title, ...(details ? ['Show details'] : []));
+  if (choice === 'Show details') {
+    await openDetails();
   }
 }
