@@ -9,6 +9,7 @@ import pytest
 from test_verify_derived import FAST, SLOW, VALUES, WRONG_FAST
 
 from bench.harness.cli import main
+from bench.harness.report import _report_markdown
 from bench.harness.split import load_split
 
 GENERATED = "model_generated_potentially_faster_code_col"
@@ -80,3 +81,12 @@ def test_rows_without_candidates_are_reported(bench_dir: Path, capsys: pytest.Ca
                  "--out", str(out), "--no-progress", "--candidates", str(bench_dir / "b.jsonl")]) == 0
     assert f"no candidate for 1 of the 2 input rows ({TUNING})" in capsys.readouterr().err
     assert len(out.read_text().splitlines()) == 2
+
+
+def test_the_suite_report_says_how_the_optimizers_pick_was_verified():
+    row = {"index": 0, "problem_id": "p1", "error": None, "speedups": {"optimizer": 2.0}, "programs": {"optimizer": {}}}
+    report = {"n_rows": 1, "n_invalid_rows": 0, "elapsed_s": 1.0, "created": "now", "interrupted": False,
+              "settings": {}, "isolation": {}, "machine": {"cpu_model": "cpu", "cpus_usable": 1, "python": "3"},
+              "programs": {"optimizer": {}}, "rows": [row],
+              "generation": {"p1": {"inputs_used": 1, "derived_inputs_checked": 12}}}
+    assert "optimizer verified on 1 given input(s) + 12 derived" in _report_markdown(report, "t", [["program"]], False)

@@ -139,9 +139,19 @@ def _report_markdown(report: dict, title: str, summary_table: list[list[str]], p
             cells.append(f"{speedup:.2f}x" if speedup is not None else "fail" if program else "-")
             if program.get("failure"):
                 notes.append(f"{name}: {program['failure']}")
+        generation = report.get("generation", {}).get(row["problem_id"])
+        if generation:
+            notes.append(_verification_note(generation))
         note = "; ".join(notes).replace("|", "\\|").replace("\n", " ")[:300]
         parts.append(f"| {row['index']} | {row['problem_id']} | " + " | ".join(cells) + f" | {note} |")
     return "\n".join(parts) + "\n"
+
+
+def _verification_note(generation: dict) -> str:
+    """How the optimizer's pick was verified: given inputs, and the derived ones where its origin needed them."""
+    note = f"optimizer verified on {generation.get('inputs_used', 0)} given input(s)"
+    derived = generation.get("derived_inputs_checked", 0)
+    return note + (f" + {derived} derived" if derived else "")
 
 
 def plot_speedups(report: dict, path: Path) -> bool:
