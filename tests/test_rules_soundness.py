@@ -103,3 +103,17 @@ def test_print_loop_and_module_loop_do_not_hide_the_input_finding_inside() -> No
     for finding in wide:
         assert finding.start[0] == finding.end[0] == 2, finding  # the loop's header line only
         assert not any(_covers(finding, f) for f in inner)
+
+
+def test_a_star_import_may_shadow_any_builtin() -> None:
+    # `input` may be the star-imported module's own reader: reading sys.stdin instead would bypass it.
+    code = "from prompts import *\nfor _ in range(3):\n    print(int(input()))\n"
+    assert edits_of(code, "PERF103") == []
+    assert len(edits_of(code.replace("from prompts import *\n", ""), "PERF103")) == 1
+
+
+def test_a_star_import_may_shadow_the_builtins_a_rewrite_drops() -> None:
+    # list() may be the star-imported module's own (a logging list, say): dropping the call would skip it.
+    code = "from tracing import *\ndef f(n):\n    t = 0\n    for i in list(range(n)):\n        t += i\n    return t\n"
+    assert edits_of(code, "PERF129") == []
+    assert len(edits_of(code.replace("from tracing import *\n", ""), "PERF129")) == 1

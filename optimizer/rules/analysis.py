@@ -8,6 +8,7 @@ rule depending on the answer does not fire.
 from __future__ import annotations
 
 import ast
+import keyword
 from enum import Enum
 
 from optimizer.rules.base import BUILTIN_NAMES, Source, child_nodes, memoized_walk, walk
@@ -227,8 +228,23 @@ def uses_dynamic_scope(node: ast.AST) -> bool:
 
 
 def is_builtin(source: Source, name: str) -> bool:
-    """Whether ``name`` means the builtin everywhere in the module (never bound by the program)."""
-    return name in BUILTIN_NAMES and name not in bound_anywhere(source)
+    """Whether ``name`` means the builtin everywhere in the module (never bound by the program).
+
+    A ``from m import *`` may bind any name (``sum``, ``print``...), so with one only the keywords that
+    look like builtins (``True``, ``None``) and the dunders a star-import skips still count.
+    """
+    if name not in BUILTIN_NAMES or name in bound_anywhere(source):
+        return False
+    return keyword.iskeyword(name) or name.startswith("__") or not has_star_import(source)
+
+
+def has_star_import(source: Source) -> bool:
+    """Whether the module runs ``from m import *`` anywhere (any of its names may then be rebound)."""
+    cached = getattr(source, "_has_star_import", None)
+    if cached is None:
+        cached = any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in source.index.order)
+        source._has_star_import = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def bound_anywhere(source: Source) -> frozenset[str]:

@@ -366,6 +366,9 @@ class Rule:
     exclusive: ClassVar[bool] = False
     # Builtins the rewrites introduce: a program that rebinds one of them gets the findings without edits.
     builtins: ClassVar[tuple[str, ...]] = ()
+    # Whether the rewrite keeps every name's meaning itself (it moves code and declares what stays global):
+    # otherwise a finding whose edits mention a builtin the program rebinds loses its edits (engine).
+    keeps_name_bindings: ClassVar[bool] = False
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         raise NotImplementedError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from optimizer.rules.analysis import block_of, bound_anywhere
+from optimizer.rules.analysis import block_of, bound_anywhere, has_star_import
 from optimizer.rules.base import Source, TextEdit, walk
 
 
@@ -122,6 +122,9 @@ def imported_name(source: Source, module: str, name: str, before: int | None = N
 
 
 def _bound_once(source: Source, name: str) -> bool:
+    """Only its import binds ``name`` (a star-import may rebind any name, so none counts then)."""
+    if has_star_import(source):
+        return False
     count = 0
     for node in walk(source.tree):
         if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
@@ -149,6 +152,6 @@ def ensure_from_import(
     qualified = module_import(source, module, before)
     if qualified:
         return f"{qualified}.{name}", []
-    if name in bound_anywhere(source) or name in source.name_ids:
+    if name in bound_anywhere(source) or name in source.name_ids or has_star_import(source):
         return None
     return name, [insert_at_top(source, [f"from {module} import {name}"])]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from optimizer.rules.analysis import is_builtin
-from optimizer.rules.base import Finding, Rule, Source, SourceSyntaxError, TextEdit, parse
+from optimizer.rules.base import BUILTIN_NAMES, Finding, Rule, Source, SourceSyntaxError, TextEdit, parse
 from optimizer.syntax import compiles
 
 log = logging.getLogger(__name__)
 MAX_PASSES = 8
+# An identifier that is not an attribute (``.sum`` is not the builtin ``sum``).
+_BARE_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 class OverlappingEditsError(ValueError):
@@ -48,7 +51,24 @@ def _run_rule(rule: Rule, parsed: Source) -> list[Finding]:
     shadowed = [name for name in getattr(rule, "builtins", ()) if not is_builtin(parsed, name)]
     if shadowed:
         return [replace(f, edits=()) for f in findings]
-    return findings
+    if rule.keeps_name_bindings:
+        return findings
+    return [replace(f, edits=()) if _names_a_shadowed_builtin(parsed, f) else f for f in findings]
+
+
+def _names_a_shadowed_builtin(parsed: Source, finding: Finding) -> bool:
+    """Whether the code an edit replaces or writes names a builtin that the program (or a star-import) rebinds.
+
+    No rule may assume that ``sum``, ``input`` or ``sorted`` is the builtin where the module binds the name
+    (a function ``def input()``, a parameter ``max``, ``from m import *``): a rewrite that reads, drops or
+    adds a call to it would mean something else. Conservative: a mention in a string counts too.
+    """
+    for edit in finding.edits:
+        for text in (edit.new_text, parsed.text[edit.start : edit.end]):
+            for name in _BARE_NAME.findall(text):
+                if name in BUILTIN_NAMES and not is_builtin(parsed, name):
+                    return True
+    return False
 
 
 def apply_edits(source: str, edits: Sequence[TextEdit]) -> str:

@@ -32,6 +32,7 @@ class WrapModuleLoop(Rule):
     safety = "unsafe"
     safety_reason = "module-level names the moved code assigns become locals: importers no longer see them"
     exclusive = True
+    keeps_name_bindings = True
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         body = tree.body
