@@ -117,3 +117,36 @@ def test_a_star_import_may_shadow_the_builtins_a_rewrite_drops() -> None:
     code = "from tracing import *\ndef f(n):\n    t = 0\n    for i in list(range(n)):\n        t += i\n    return t\n"
     assert edits_of(code, "PERF129") == []
     assert len(edits_of(code.replace("from tracing import *\n", ""), "PERF129")) == 1
+
+
+def test_loop_variable_deleted_after_the_loop_is_a_use() -> None:
+    # Modules clean up their namespace with `del`: a comprehension never binds `_n`, so the del would fail.
+    code = '_names = []\nfor _n in ("a", "b"):\n    _names.append(_n.upper())\ndel _n\n'
+    assert edits_of(code, "PERF110") == []
+    total = "t = 0\nfor _n in range(3):\n    t += _n\ndel _n\n"
+    assert edits_of(total, "PERF111") == []
+
+
+RECORDED = """\
+def record(x):
+    return len(seen) + x
+{decl}seen = []
+{loop}for i in range(3):
+{loop}    seen.append(record(i))
+"""
+
+
+def test_a_global_list_read_by_a_called_function_while_it_is_built() -> None:
+    # record() reads the list half-built; a comprehension binds it only at the end (NameError, or the old list).
+    assert edits_of(RECORDED.format(decl="", loop=""), "PERF110") == []
+    assert edits_of(RECORDED.format(decl="def build():\n    global seen\n    ", loop="    "), "PERF110") == []
+    # Builtins and the string methods cannot see it: a module-level loop over them still becomes a comprehension.
+    plain = "words = []\nfor w in 'a b'.split():\n    words.append(w.upper())\nprint(words)\n"
+    assert len(edits_of(plain, "PERF110")) == 1
+
+
+def test_a_global_total_read_by_a_generator_the_loop_consumes_is_not_summed_at_the_end() -> None:
+    # gen() yields the running total: the loop sums 1 + 1, sum() at the end 1 + 0.
+    code = "def gen():\n    yield 1\n    yield total\ntotal = 0\nfor v in map(int, gen()):\n    total += v\n"
+    assert edits_of(code, "PERF111") == []
+    assert len(edits_of(code.replace("map(int, gen())", "[1, 2]"), "PERF111")) == 1

@@ -19,6 +19,7 @@ from optimizer.rules.base import Finding, Rule, Source, TextEdit, walk
 from optimizer.rules.edits import ensure_from_import, insert_after, replace
 from optimizer.rules.loops import (
     LoopRule,
+    built_unseen,
     impure,
     is_name,
     plain_target,
@@ -87,6 +88,8 @@ class AppendToComprehension(LoopRule):
         element = call.args[0]
         if name in names_in(element) or impure(element) or not targets_unused_after(source, loop, bound):
             return None
+        if not built_unseen(source, loop, name):
+            return None
         if not source.starts_line(init) or not source.ends_line(loop):
             return None
         text = f"{name} = [{source.segment(element)} {' '.join(clauses)}]"
@@ -135,6 +138,7 @@ class CounterLoop(LoopRule):
             or impure(key)
             or any(isinstance(n, ast.Call) and not is_call_to(n, source, *PURE_KEY_CALLS) for n in walk(key))
             or not targets_unused_after(source, loop, names)
+            or not built_unseen(source, loop, d)
             or not source.starts_line(init)
             or not source.ends_line(loop)
         ):
@@ -268,6 +272,7 @@ class AccumulateLoop(LoopRule):
             or acc in names_in(first)
             or impure(simple.iterable)
             or not targets_unused_after(source, loop, {x})
+            or not built_unseen(source, loop, acc)
             or not source.starts_line(init)
             or not source.ends_line(loop)
         ):

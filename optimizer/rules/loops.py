@@ -11,7 +11,11 @@ from dataclasses import dataclass
 
 from optimizer.rules.analysis import (
     DEFINITIONS,
+    FUNCTIONS,
+    READING_METHODS,
+    is_builtin,
     names_in,
+    private_to_scope,
     scope_of,
     stored_names,
     walk_scope,
@@ -58,11 +62,12 @@ def impure(node: ast.AST | None) -> bool:
 def targets_unused_after(source: Source, loop: ast.stmt, names: set[str]) -> bool:
     """The loop's target names are not read after the loop (a comprehension would not leave them set).
 
-    A read inside another loop, or comprehension, that binds the name again first does not count.
+    A read inside another loop, or comprehension, that binds the name again first does not count; a ``del``
+    does (``del x`` after the loop fails once the loop no longer binds ``x``).
     """
     scope = scope_of(source, loop)
     for node in walk_scope(scope):
-        if not (isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load)):
+        if not (isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load | ast.Del)):
             continue
         if any(a is loop for a in source.ancestors(node)):
             continue
@@ -73,6 +78,33 @@ def targets_unused_after(source: Source, loop: ast.stmt, names: set[str]) -> boo
         return not any(isinstance(n, ast.Global | ast.Nonlocal) and set(n.names) & names for n in walk(scope))
     # At module level a function may read the name as a global.
     return not any(names & names_in(f) for f in walk(scope) if isinstance(f, DEFINITIONS))
+
+
+def built_unseen(source: Source, loop: ast.stmt, name: str) -> bool:
+    """Nothing the loop calls can see ``name`` while the loop builds it (the rewrite binds it only at the end).
+
+    A function-local name no nested function mentions is invisible to any call; a global (module level,
+    ``global``) or a closure variable is visible to every function the loop calls, so then the loop may call
+    only builtins, which do not read the program's variables, the methods of ``name`` itself and the reading
+    methods of strings and containers (``line.split()``).
+    """
+    scope = scope_of(source, loop)
+    if isinstance(scope, FUNCTIONS) and private_to_scope(source, scope, name):
+        return True
+    for call in walk(loop):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if isinstance(func, ast.Name) and is_builtin(source, func.id) and func.id not in NAMESPACE_READERS:
+            continue
+        if isinstance(func, ast.Attribute) and (is_name(func.value, name) or func.attr in READING_METHODS):
+            continue
+        return False
+    return True
+
+
+# Builtins that read the caller's namespaces (or run code that may).
+NAMESPACE_READERS = frozenset({"eval", "exec", "globals", "locals", "vars", "dir", "__import__"})
 
 
 def _rebound_by_enclosing_loop(source: Source, name: ast.Name, scope: ast.AST) -> bool:

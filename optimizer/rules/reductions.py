@@ -18,6 +18,7 @@ from optimizer.rules.kinds import Kinds
 from optimizer.rules.loops import (
     LoopRule,
     SimpleLoop,
+    built_unseen,
     impure,
     is_name,
     loop_names,
@@ -70,6 +71,8 @@ class ManualSum(LoopRule):
         else:
             return None
         if element not in ("int", "bool") or not targets_unused_after(source, loop, {x}):
+            return None
+        if not built_unseen(source, loop, total):
             return None
         edit = replace(source, loop, f"{total} += {summed}") if source.owns_lines(loop) else None
         return self.finding(
