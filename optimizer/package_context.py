@@ -37,13 +37,11 @@ class ModuleContext:
     file: str  # its path relative to the workspace root, with "/" separators
     import_roots: tuple[str, ...]  # folders relative to the workspace root ("" is the root itself)
     files: dict[str, str]  # relative path -> text; the module's own entry is the editor's text
+    pytest_args: tuple[str, ...] = ()  # added to every pytest run, e.g. ("-p", "no:asyncio") against a plugin
 
     @property
     def has_tests(self) -> bool:
         return any(_is_test_file(path) for path in self.files)
-
-    def with_source(self, source: str) -> ModuleContext:
-        return ModuleContext(self.module, self.file, self.import_roots, {**self.files, self.file: source})
 
 
 def module_context(workspace: Path, module_path: Path, source: str) -> ModuleContext:

@@ -49,7 +49,7 @@ def driver_program(overlay: str | None = None) -> str:
 def driver_request(context: ModuleContext, qualname: str, mode: str, **fields: object) -> bytes:
     return pickle.dumps({"files": context.files, "import_roots": list(context.import_roots),
                          "module": context.module, "file": context.file, "qualname": qualname, "mode": mode,
-                         **fields})
+                         "pytest_args": list(context.pytest_args), **fields})
 
 
 def run_driver(run: Runner | Worker, context: ModuleContext, qualname: str, mode: str,

@@ -249,7 +249,7 @@ def _capture(request, target):
                 lines = [line for line in str(report.longrepr).splitlines() if line.strip()]
                 state["errors"].append(f"{report.nodeid}: {lines[-1].lstrip('E ').strip() if lines else 'error'}")
 
-    code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *request.get("tests", [])],
+    code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *request["pytest_args"]],
                        plugins=[Recorder()])
     return {"calls": [base64.b64encode(c).decode() for c in calls],
             "tests": [sorted(t for t in seen[c] if t) for c in calls],
@@ -331,7 +331,8 @@ def _tests(request):
             if report.failed:
                 failed.append(report.nodeid)
 
-    code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *request["tests"]], plugins=[Reporter()])
+    arguments = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *request["pytest_args"], *request["tests"]]
+    code = pytest.main(arguments, plugins=[Reporter()])
     return {"failed": failed, "exit": int(code)}
 
 
