@@ -197,7 +197,10 @@ class TestRunner:
         }
 
     def _pytest(self, targets: list[str], *extra: str) -> tuple[int, str]:
+        # The projects' own addopts and warning filters name plugins (coverage) and pytest versions we do not
+        # install; a test module that cannot be imported (an optional dependency) is a baseline error.
         cmd = [str(self.workspace.python), "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "--no-header",
+               "-o", "addopts=", "-p", "no:warnings", "--continue-on-collection-errors",
                *self.package.pytest_args, *extra, *targets]  # fmt: skip
         done = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=self.timeout)
         return done.returncode, done.stdout + done.stderr
