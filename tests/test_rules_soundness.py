@@ -150,3 +150,52 @@ def test_a_global_total_read_by_a_generator_the_loop_consumes_is_not_summed_at_t
     code = "def gen():\n    yield 1\n    yield total\ntotal = 0\nfor v in map(int, gen()):\n    total += v\n"
     assert edits_of(code, "PERF111") == []
     assert len(edits_of(code.replace("map(int, gen())", "[1, 2]"), "PERF111")) == 1
+
+
+def test_counting_a_bool_or_float_is_not_rewritten_with_get() -> None:
+    # d[k] = True stays True; d.get(k, 0) + True is 1 (and 0 + -0.0 is 0.0).
+    code = (
+        "def f(ks):\n    d = {}\n    for k in ks:\n        if k in d:\n"
+        "            d[k] += VALUE\n        else:\n            d[k] = VALUE\n    return d\n"
+    )
+    assert edits_of(code.replace("VALUE", "True"), "PERF115") == []
+    assert edits_of(code.replace("VALUE", "-0.0"), "PERF115") == []
+    assert len(edits_of(code.replace("VALUE", "1"), "PERF115")) == 1
+
+
+def test_a_class_of_the_programs_own_named_like_a_dict_is_not_a_dict() -> None:
+    # The program's Counter may define keys() and __contains__ differently: `k in d` is not `k in d.keys()`.
+    own = "class Counter:\n    def keys(self):\n        return ['a']\nd = Counter()\nprint('a' in d.keys())\n"
+    assert edits_of(own, "PERF117") == []
+    imported = "from collections import Counter\nd = Counter('ab')\nprint('a' in d.keys())\n"
+    assert len(edits_of(imported, "PERF117")) == 1
+
+
+QUEUE = """\
+def walk(start):
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        queue.append(node - 1) if node else None
+    {use}
+"""
+
+
+def test_a_queue_used_where_a_deque_behaves_differently_stays_a_list() -> None:
+    assert len(edits_of(QUEUE.format(use="return len(queue)"), "PERF118")) == 1
+    for use in ("return queue.copy()", "return isinstance(queue, list)", "return enumerate(queue)"):
+        assert edits_of(QUEUE.format(use=use), "PERF118") == [], use
+
+
+def test_an_invalid_constant_pattern_is_not_compiled_before_the_loop() -> None:
+    # Hoisted, re.compile("(") would raise even when the loop never calls it.
+    code = "import re\ndef f(lines):\n    for line in lines:\n        if line:\n            re.match({p}, line)\n"
+    assert edits_of(code.format(p='"("'), "PERF124") == []
+    assert len(edits_of(code.format(p='"a+"'), "PERF124")) == 1
+
+
+def test_a_program_that_replaces_stdin_keeps_reading_it_per_call() -> None:
+    code = "import io, sys\nsys.stdin = io.StringIO('1\\n2\\n')\nfor _ in range(2):\n    print(int(input()))\n"
+    [finding] = edits_of(code, "PERF103")
+    assert "input = sys.stdin.readline" not in finding.edits[0].new_text
+    assert "sys.stdin.readline()" in finding.edits[0].new_text

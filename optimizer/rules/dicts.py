@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 
 from optimizer.rules.analysis import (
+    is_builtin,
     is_local_name,
     scope_names,
     scope_of,
 )
 from optimizer.rules.base import Finding, Rule, Source, walk
-from optimizer.rules.edits import replace
+from optimizer.rules.edits import imported_name, module_import, replace
 from optimizer.rules.kinds import Kinds
 
 DICT_FACTORIES = frozenset({"dict", "defaultdict", "Counter", "OrderedDict"})
@@ -28,15 +29,24 @@ def is_dict_like(source: Source, scope: ast.AST, name: str) -> bool:
         value = parent.value
         if isinstance(value, ast.Dict | ast.DictComp):
             continue
-        if isinstance(value, ast.Call):
-            func = value.func
-            func_name = (
-                func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            )
-            if func_name in DICT_FACTORIES:
-                continue
+        if isinstance(value, ast.Call) and _makes_a_dict(source, value.func):
+            continue
         return False
     return True
+
+
+def _makes_a_dict(source: Source, func: ast.expr) -> bool:
+    """``func`` is the builtin ``dict`` or one of ``collections``' dicts (not a class of the program's own)."""
+    if isinstance(func, ast.Name):
+        if func.id == "dict":
+            return is_builtin(source, "dict")
+        return func.id in DICT_FACTORIES and imported_name(source, "collections", func.id) == func.id
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in DICT_FACTORIES
+        and isinstance(func.value, ast.Name)
+        and func.value.id == module_import(source, "collections")
+    )
 
 
 def _cheap_key(node: ast.AST) -> bool:
@@ -66,7 +76,7 @@ class DictGetCounting(Rule):
     ``KeyError`` is expensive; ``d[k] = d.get(k, 0) + v`` looks it up twice with no branch (~1.5x).
     When unsafe: ``d`` must be a dict (every binding a dict display or dict-like constructor: on a list,
     ``in`` tests values while ``[]`` indexes), the key an expression without calls (it is evaluated
-    twice), and ``v`` a number (``0 + v`` is ``v`` only for numbers).
+    twice), and ``v`` an int (``0 + v`` is ``v`` only for ints: ``0 + True`` is ``1``, ``0 + -0.0`` is ``0.0``).
     """
 
     code = "PERF115"
@@ -74,7 +84,7 @@ class DictGetCounting(Rule):
     summary = "Update a count with d.get(k, 0) instead of a membership test or KeyError."
     tags = ("data-structures", "dict-lookup", "counter")
     safety = "safe"
-    safety_reason = "every binding a dict display or constructor and a numeric value: the update is the same"
+    safety_reason = "every binding a dict display or constructor and an int value: the update is the same"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         findings = []
@@ -89,7 +99,7 @@ class DictGetCounting(Rule):
                 not is_dict_like(source, scope, d)
                 or not _cheap_key(key)
                 or any(isinstance(n, ast.Call) for n in walk(key))
-                or kinds.of(value) not in ("int", "bool", "float")
+                or kinds.of(value) != "int"
             ):
                 continue
             text = f"{d}[{source.segment(key)}] = {d}.get({source.segment(key)}, 0) + {source.segment(value)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from optimizer.rules.analysis import (
     LOOPS,
@@ -200,6 +201,8 @@ class RegexInLoop(Rule):
                 continue
             if len(node.args) > (3 if node.func.attr in ("sub", "subn") else 2):
                 continue  # a positional flags argument
+            if not _compiles(pattern.value, flags[0].value if flags else None):
+                continue  # hoisted, the error would be raised before the loop, even if the call never runs
             loops = _loops_around(source, node)
             if not loops or not source.starts_line(loops[-1]):
                 continue
@@ -229,6 +232,25 @@ class RegexInLoop(Rule):
             or (isinstance(n, ast.Name) and n.id == re_name)
             for n in walk(node)
         )
+
+
+def _compiles(pattern: str | bytes, flags: ast.expr | None) -> bool:
+    """Whether ``re.compile(pattern, flags)`` succeeds (``flags``: ints and ``re.X`` joined by ``|``)."""
+    try:
+        re.compile(pattern, 0 if flags is None else _flag_value(flags))
+    except (re.error, TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def _flag_value(node: ast.expr) -> int:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _flag_value(node.left) | _flag_value(node.right)
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.Attribute) and isinstance(getattr(re, node.attr, None), int):
+        return getattr(re, node.attr)
+    raise ValueError("not a constant flag")
 
 
 class WhileLenHoist(Rule):

@@ -61,7 +61,7 @@ class BufferedInput(Rule):
         if not looped:
             return []
         first_use = min(source.start(c) for c in calls)
-        plain = all(_ignores_line_end(source, c) for c in calls) and not _catches_eof(tree)
+        plain = all(_ignores_line_end(source, c) for c in calls) and not _catches_eof(tree) and not _sets_stdin(tree)
         reader = ["", "input = sys.stdin.readline", ""] if plain else INPUT_HELPER
         edits = None
         sys_name = module_import(source, "sys", before=first_use)
@@ -104,6 +104,18 @@ def _ignores_line_end(source: Source, call: ast.Call) -> bool:
         and isinstance(method.args[0], ast.Constant)
         and isinstance(method.args[0].value, str)
         and "\n" in method.args[0].value
+    )
+
+
+def _sets_stdin(tree: ast.Module) -> bool:
+    """Whether the program replaces ``sys.stdin``: ``input = sys.stdin.readline`` would keep reading the old one.
+
+    The builtin (and the helper that replaces it) looks ``sys.stdin`` up on every call.
+    """
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr == "stdin" and not isinstance(n.ctx, ast.Load))
+        or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setattr")
+        for n in walk(tree)
     )
 
 

@@ -18,7 +18,7 @@ from optimizer.rules.base import Finding, Rule, Source, TextEdit, walk, walk_all
 from optimizer.rules.edits import ensure_from_import, module_import, replace
 from optimizer.rules.kinds import Kinds
 
-# Methods a deque has with the same meaning as on a list.
+# Methods a deque has with the same meaning as on a list (``copy`` is not: it returns a deque).
 DEQUE_METHODS = frozenset(
     {
         "append",
@@ -32,7 +32,6 @@ DEQUE_METHODS = frozenset(
         "index",
         "clear",
         "reverse",
-        "copy",
         "insert",
         "rotate",
     }
@@ -142,9 +141,12 @@ class ListAsQueue(Rule):
         if isinstance(parent, ast.Subscript) and parent.value is use:
             return False if isinstance(parent.slice, ast.Slice) else None
         use_kind = classify_use(source, use)
+        if isinstance(parent, ast.Call) and not is_call_to(parent, source, *EAGER_READERS):
+            # isinstance/type see a deque; enumerate, zip, map... read it lazily, and a deque mutated meanwhile
+            # raises where a list goes on; print, str and list show or copy it differently.
+            return False
         if (
             use_kind is Use.READ
-            and not is_call_to(parent, source, "print", "str", "repr", "format", "list")
             and not (
                 isinstance(parent, ast.Compare) and any(not isinstance(op, ast.In | ast.NotIn) for op in parent.ops)
             )
@@ -152,6 +154,10 @@ class ListAsQueue(Rule):
         ):
             return None
         return False
+
+
+# Builtins that consume a list or deque at once, and give the same result for both.
+EAGER_READERS = ("len", "sum", "min", "max", "sorted", "any", "all", "set", "frozenset", "tuple", "bool", "dict")
 
 
 def _front_operation(call: ast.Call) -> bool:
