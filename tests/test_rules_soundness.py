@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rules_support import edits_of
 
 from optimizer.rules import RULES_BY_CODE, find_all
@@ -97,12 +98,39 @@ def _covers(outer, inner) -> bool:
 def test_print_loop_and_module_loop_do_not_hide_the_input_finding_inside() -> None:
     code = "n = int(input())\nfor _ in range(n):\n    x = input()\n    print(x)\n"
     findings = find_all(code)
-    inner = [f for f in findings if f.code == "PERF103"]
-    wide = [f for f in findings if f.code in ("PERF105", "PERF106")]
-    assert inner and {f.code for f in wide} == {"PERF105", "PERF106"}
-    for finding in wide:
-        assert finding.start[0] == finding.end[0] == 2, finding  # the loop's header line only
-        assert not any(_covers(finding, f) for f in inner)
+    [inner] = [f for f in findings if f.code == "PERF103"]
+    [module_loop] = [f for f in findings if f.code == "PERF106"]
+    [printing] = [f for f in findings if f.code == "PERF105"]
+    assert (printing.start, printing.end) == ((4, 4), (4, 12))  # the print call
+    assert module_loop.start[0] == module_loop.end[0] == 2  # the loop's header line only
+    assert (inner.start, inner.end) == ((3, 8), (3, 15))  # the input() call
+    assert not any(_covers(wide, inner) for wide in (printing, module_loop))
+
+
+# One loop per rule; the marked line holds the slow construct the finding must point at (not the loop).
+LOOP_FINDINGS = {
+    "PERF108": "def f(xs):\n    s = ''\n    for x in xs:\n        s += x  # here\n    return s\n",
+    "PERF110": "def f(xs):\n    out = []\n    for x in xs:\n        out.append(x * 2)  # here\n    return out\n",
+    "PERF111": "def f(n):\n    t = 0\n    for i in range(n):\n        t += i  # here\n    return t\n",
+    "PERF112": "def f():\n    xs = [1, 2, 1]\n    c = 0\n    for x in xs:\n        if x == 1:  # here\n"
+    "            c += 1\n    return c\n",
+    "PERF116": "def f(xs):\n    d = {}\n    for x in xs:\n        d[x] = d.get(x, 0) + 1  # here\n    return d\n",
+    "PERF127": "def f(xs):\n    acc = [0]\n    for x in xs:\n        acc.append(acc[-1] + x)  # here\n    return acc\n",
+}
+
+
+@pytest.mark.parametrize("code", sorted(LOOP_FINDINGS))
+def test_a_loop_rule_points_at_the_slow_statement_not_the_loop(code: str) -> None:
+    text = LOOP_FINDINGS[code]
+    line = 1 + text[: text.index("# here")].count("\n")
+    [finding] = find_all(text, [RULES_BY_CODE[code]])
+    assert finding.start[0] == line and finding.end[0] <= line + 1, finding
+
+
+def test_a_recursive_function_finding_covers_its_def_line_only() -> None:
+    code = "def fib(n):\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\nprint(fib(20))\n"
+    [finding] = find_all(code, [RULES_BY_CODE["PERF120"]])
+    assert (finding.start, finding.end) == ((1, 0), (1, 11))
 
 
 def test_a_star_import_may_shadow_any_builtin() -> None:

@@ -387,11 +387,16 @@ class Rule:
     def header_finding(
         self, source: Source, stmt: ast.AST, message: str, edits: list[TextEdit] | tuple[TextEdit, ...] = ()
     ) -> Finding:
-        """A finding on a loop's header only (``for x in xs:``), not its body; other nodes get their full range.
+        """A finding on a loop's or function's header only (``for x in xs:``, ``def f(n):``), not its body.
 
         A finding about a whole loop would otherwise cover the findings inside it (an ``input()`` call, say)
-        and hide them under its squiggle; the edits still rewrite whatever they need.
+        and hide them under its squiggle; the edits still rewrite whatever they need. Other nodes get their
+        full range.
         """
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            # From ``def`` to the end of its line (or to a body on the same line); decorators left out.
+            end = min(source.line_end(stmt.lineno), source.start(stmt.body[0]))
+            return Finding(self.code, message, source.position(source.start(stmt)), source.position(end), tuple(edits))
         last = getattr(stmt, "iter", None) or getattr(stmt, "test", None)
         if not isinstance(stmt, ast.For | ast.AsyncFor | ast.While) or last is None:
             return self.finding(source, stmt, message, edits)

@@ -95,7 +95,7 @@ class AppendToComprehension(LoopRule):
         text = f"{name} = [{source.segment(element)} {' '.join(clauses)}]"
         edit = TextEdit(source.stmt_start(init), source.end(loop), text)
         return self.finding(
-            source, loop, f"`{name}` is built by append() in a loop: a list comprehension builds it faster", [edit]
+            source, call, f"`{name}` is built by append() in a loop: a list comprehension builds it faster", [edit]
         )
 
 
@@ -154,7 +154,10 @@ class CounterLoop(LoopRule):
             counted = f"{source.segment(key)} for {source.segment(loop.target)} in {iterable}"
         edit = TextEdit(source.stmt_start(init), source.end(loop), f"{d} = dict({counter_name}({counted}))")
         return self.finding(
-            source, loop, f"`{d}` counts occurrences by hand: collections.Counter counts in C", [*import_edits, edit]
+            source,
+            loop.body[0],
+            f"`{d}` counts occurrences by hand: collections.Counter counts in C",
+            [*import_edits, edit],
         )
 
 
@@ -285,7 +288,7 @@ class AccumulateLoop(LoopRule):
         edit = TextEdit(source.stmt_start(init), source.end(loop), text)
         return self.finding(
             source,
-            loop,
+            call,
             f"`{acc}` holds prefix sums built by hand: itertools.accumulate builds them in C",
             [*import_edits, edit],
         )
@@ -359,7 +362,7 @@ class StringConcatInLoop(Rule):
         edits.append(after)
         return self.finding(
             source,
-            loop,
+            appends[0],
             f"`{name}` is built with += in a loop: appending to a list and "
             "joining once avoids copying the string each time",
             edits,

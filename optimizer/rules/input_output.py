@@ -306,7 +306,7 @@ class PrintInLoop(Rule):
             f"print() is called in this loop ({len(prints)} call{'s' if len(prints) > 1 else ''}): "
             "collect the lines and print them once"
         )
-        return self.header_finding(source, loop, message, edits)
+        return self.finding(source, min(prints, key=source.start), message, edits)
 
 
 def _endless(loop: ast.stmt) -> bool:

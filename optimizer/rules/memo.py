@@ -126,7 +126,7 @@ class MemoizeRecursion(Rule):
                 edits.append(replace(source, node.value, f"{memo}.setdefault({key}, {source.segment(node.value)})"))
         if any(e is None for e in edits):
             return None
-        return self.finding(
+        return self.header_finding(
             source,
             func,
             f"{func.name}() calls itself {len(self_calls)} times per call and depends "

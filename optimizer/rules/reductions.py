@@ -77,7 +77,7 @@ class ManualSum(LoopRule):
         edit = replace(source, loop, f"{total} += {summed}") if source.owns_lines(loop) else None
         return self.finding(
             source,
-            loop,
+            stmt,
             f"this loop adds up `{iterable}` into `{total}`: {summed} does it in C",
             [edit] if edit else [],
         )
@@ -142,7 +142,7 @@ class ManualCount(LoopRule):
         text = f"{counter} += {iterable}.count({source.segment(value)})"
         return self.finding(
             source,
-            loop,
+            loop.body[0],
             f"this loop counts elements equal to {source.segment(value)}: .count() does it in C",
             [replace(source, loop, text)],
         )
@@ -197,7 +197,7 @@ class ManualMinMax(LoopRule):
         text = f"{best} = {func}({best}, {func}({inner}, default={best}))"
         return self.finding(
             source,
-            loop,
+            loop.body[0],
             f"this loop tracks the {func}imum in `{best}`: one {func}() call is several times faster",
             [replace(source, loop, text)],
         )
@@ -309,7 +309,7 @@ class AnyAllLoop(LoopRule):
         edit = TextEdit(source.stmt_start(init), source.end(loop), text)
         return self.finding(
             source,
-            loop,
+            loop.body[0],
             f"this loop searches for a match to set `{flag}`: {'any' if setter.value.value else 'all'}() does the same",
             [edit],
         )
