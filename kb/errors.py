@@ -29,12 +29,12 @@ class MissingCodeError(KBError):
 
 
 class EmbedderUnavailableError(KBError):
-    """sentence-transformers (and torch) are not installed."""
+    """The torch backend was asked for and sentence-transformers (and torch) are not installed."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(
             f"embedding needs sentence-transformers and torch ({detail}); "
-            "install them with `pip install 'pyperf-assistant[embed]'`."
+            "install them with `pip install 'pyperf-assistant[embed-torch]'`, or use the NumPy backend."
         )
 
 

