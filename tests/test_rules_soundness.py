@@ -227,3 +227,19 @@ def test_a_program_that_replaces_stdin_keeps_reading_it_per_call() -> None:
     [finding] = edits_of(code, "PERF103")
     assert "input = sys.stdin.readline" not in finding.edits[0].new_text
     assert "sys.stdin.readline()" in finding.edits[0].new_text
+
+
+def test_a_list_changed_through_an_alias_made_before_the_loop_is_not_hoisted() -> None:
+    # push is xs.append: the loop grows xs without naming it, so len(xs) and sorted(xs) change every time.
+    grow = (
+        "def f():\n    xs = [3, 1]\n    push = xs.append\n    i = 0\n"
+        "    while i < len(xs) and i < 5:\n        push(i)\n        i += 1\n    return i\n"
+    )
+    assert edits_of(grow, "PERF128") == []
+    plain = grow.replace("    push = xs.append\n", "").replace("        push(i)\n", "")
+    assert len(edits_of(plain, "PERF128")) == 1
+    ranked = (
+        "def f():\n    xs = [3, 1]\n    push = xs.append\n    for i in range(3):\n"
+        "        push(i)\n        print(sorted(xs))\n"
+    )
+    assert edits_of(ranked, "PERF119") == []

@@ -49,6 +49,12 @@ def _unchanged_in(source: Source, loop: ast.stmt, names: set[str]) -> bool:
     return True
 
 
+def _escapes(source: Source, scope: ast.AST, name: str) -> bool:
+    """Whether ``name``'s object goes anywhere in ``scope`` (``push = xs.append``, ``f(xs)``) that could later
+    change it from inside the loop without naming it."""
+    return any(classify_use(source, use) is Use.ESCAPE for use in scope_names(source, scope, name))
+
+
 def _outermost_invariant_loop(source: Source, node: ast.AST, names: set[str]) -> ast.stmt | None:
     found = None
     for loop in _loops_around(source, node):
@@ -93,7 +99,11 @@ class SortedInLoop(Rule):
                 return None
             names |= {n.id for n in walk(keyword.value) if isinstance(n, ast.Name)}
         scope = scope_of(source, call)
-        if isinstance(scope, ast.ClassDef) or not private_to_scope(source, scope, name):
+        if (
+            isinstance(scope, ast.ClassDef)
+            or not private_to_scope(source, scope, name)
+            or _escapes(source, scope, name)
+        ):
             return None
         loop = _outermost_invariant_loop(source, call, names)
         if loop is None or not self._result_read_only(source, call, scope):
@@ -290,6 +300,7 @@ class WhileLenHoist(Rule):
                 if (
                     isinstance(scope, ast.ClassDef)
                     or not private_to_scope(source, scope, name)
+                    or _escapes(source, scope, name)
                     or not _unchanged_in(source, loop, {name})
                 ):
                     continue
