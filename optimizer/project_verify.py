@@ -36,8 +36,9 @@ class Evidence:
         """E.g. "37 calls captured from 5 tests (tests/test_catalog.py), 5 tests pass"."""
         files = sorted({t.split("::", 1)[0] for t in self.tests})
         tests = f"{len(self.tests)} test{'s' if len(self.tests) != 1 else ''}"
+        verb = "passes" if len(self.tests) == 1 else "pass"
         text = f"{self.calls} call{'s' if self.calls != 1 else ''} captured from {tests} ({', '.join(files)}), " \
-               f"{tests} pass"
+               f"{tests} {verb}"
         dropped = ", ".join(f"{n} {why}" for why, n in self.dropped.items() if n)
         return f"{text}; left out: {dropped}" if dropped else text
 
@@ -118,7 +119,7 @@ class ProjectVerifier:
         mutates = [first["mutates"][k] for k in keep]
         second = self._run("check", calls=calls, expected=expected)["differences"]
         stable = [k for k, difference in enumerate(second) if difference is None]
-        dropped = {"with unpicklable outcomes": len(first["outcomes"]) - len(keep),
+        dropped = {"that could not be replayed (pickling)": len(first["outcomes"]) - len(keep),
                    "that differ between two runs of the original": len(calls) - len(stable)}
         return ([calls[k] for k in stable], [expected[k] for k in stable], [mutates[k] for k in stable], dropped)
 

@@ -175,6 +175,13 @@ def _install(request, overlay):
             f.write(text)
     for import_root in reversed(request["import_roots"]):
         sys.path.insert(0, os.path.join(root, import_root))
+    # Arguments captured in a test may be objects of classes its file defines: pytest imported that file as a
+    # top-level module from its own folder, so replaying them needs that folder too (last, shadowing nothing).
+    for relative in request["files"]:
+        name = os.path.basename(relative)
+        folder = os.path.join(root, os.path.dirname(relative))
+        if name.endswith(".py") and (name.startswith("test") or name == "conftest.py") and folder not in sys.path:
+            sys.path.append(folder)
     os.chdir(root)
     target = os.path.join(root, request["file"])
     if overlay is not None:
@@ -300,8 +307,8 @@ def _replay(request, mode):
     if mode == "record":
         outcomes, mutates = [], []
         for blob in calls:
-            outcome = _call(function, blob)
             try:
+                outcome = _call(function, blob)  # raises only when the arguments cannot be unpickled here
                 outcomes.append(base64.b64encode(pickle.dumps(outcome)).decode())
                 mutates.append(pickle.dumps(outcome[1:]) != blob)
             except Exception:

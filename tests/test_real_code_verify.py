@@ -136,3 +136,18 @@ def test_calls_that_differ_between_runs_of_the_original_are_dropped(runner: Runn
                                              tmp_path, path, path.read_text(), "jitter")
     assert len(captured.calls) == 1
     assert result.verdict.reason == "no captured call behaves the same on two runs of the original"
+
+
+def test_arguments_of_classes_defined_in_a_test_file_are_replayed(runner: Runner, tmp_path: Path):
+    (tmp_path / "sizes.py").write_text("def total(things):\n    t = 0\n    for thing in things:\n"
+                                       "        t = t + thing.size\n    return t\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_sizes.py").write_text(
+        "from sizes import total\n\n\nclass Thing:\n    def __init__(self, size):\n        self.size = size\n\n\n"
+        "def test_total():\n    assert total([Thing(i) for i in range(300)]) == 44850\n")
+    path = tmp_path / "sizes.py"
+    summed = FixedRewrites(lambda region: "def total(things):\n    return sum(thing.size for thing in things)\n")
+    result, captured = optimize_in_workspace(optimizer(runner, summed), tmp_path, path, path.read_text(), "total")
+    assert len(captured.calls) == 1
+    assert result.tried[0][1].status in ("faster", "not_faster"), result.tried[0][1]
+    assert result.tried[0][1].evidence.startswith("1 call captured from 1 test (tests/test_sizes.py), 1 test passes")
