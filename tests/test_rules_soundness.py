@@ -243,3 +243,13 @@ def test_a_list_changed_through_an_alias_made_before_the_loop_is_not_hoisted() -
         "        push(i)\n        print(sorted(xs))\n"
     )
     assert edits_of(ranked, "PERF119") == []
+
+
+def test_a_handler_of_value_errors_keeps_the_exact_input_reader() -> None:
+    # At the end of input, int(sys.stdin.readline()) raises ValueError, which this handler would swallow
+    # where the builtin's EOFError stopped the program.
+    code = (
+        "for _ in range(3):\n    try:\n        x = int(input())\n    except ValueError:\n        x = 0\n    print(x)\n"
+    )
+    [finding] = edits_of(code, "PERF103")
+    assert "input = sys.stdin.readline" not in finding.edits[0].new_text

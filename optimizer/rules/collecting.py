@@ -36,7 +36,8 @@ class AppendToComprehension(LoopRule):
     lookup and call per element); about 2.5x faster at module level, ~1.1x inside a function.
     When unsafe: the loop variable keeps its last value after a loop but not after a comprehension, so it
     must not be read afterwards; the loop must do nothing but append (nested ``for`` and ``if`` are fine),
-    and the list must not be read while it is built. Nor may a ``try`` or ``with`` enclose the loop: an error
+    and the list must not be read while it is built, nor seen by a function the loop calls (a global or
+    closure list: only builtins may be called then). Nor may a ``try`` or ``with`` enclose the loop: an error
     that stops it half-way would leave the name unbound where the loop left a partial list.
     """
 

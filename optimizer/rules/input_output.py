@@ -41,15 +41,17 @@ class BufferedInput(Rule):
     ``EOFError``, the rewrite is ``input = sys.stdin.readline``; otherwise it defines a module-level
     ``input`` that behaves exactly like the builtin (strips the one trailing newline, raises ``EOFError``
     at the end of input). When unsafe: a prompt argument (``input("> ")``) writes to stdout, and a
-    program that binds the name ``input`` or ``sys`` itself is left alone.
+    program that binds the name ``input`` or ``sys`` itself is left alone. Unsafe because of the first
+    form: a program that reads past the end of its input gets ``''`` (``[]`` from ``.split()``) where the
+    builtin raised ``EOFError``, so a loop that relied on that error to stop may run on.
     """
 
     code = "PERF103"
     name = "buffered-input"
     summary = "Read lines with sys.stdin.readline instead of input() in loops."
     tags = ("io", "input-readline")
-    safety = "safe"
-    safety_reason = "the reader keeps input()'s newline stripping and EOFError; a prompt argument is never rewritten"
+    safety = "unsafe"
+    safety_reason = "at the end of input readline returns '' where input() raises EOFError: a loop may not stop"
 
     def find(self, tree: ast.Module, source: Source) -> list[Finding]:
         if not is_builtin(source, "input"):
@@ -120,15 +122,13 @@ def _sets_stdin(tree: ast.Module) -> bool:
 
 
 def _catches_eof(tree: ast.Module) -> bool:
-    """Whether any handler could catch the ``EOFError`` the builtin raises at the end of input."""
-    for node in walk(tree):
-        if isinstance(node, ast.ExceptHandler):
-            if node.type is None:
-                return True
-            names = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
-            if any(isinstance(n, ast.Name) and n.id in ("EOFError", "Exception", "BaseException") for n in names):
-                return True
-    return False
+    """Whether any handler could catch the error reading past the end of input raises.
+
+    Any handler counts: the builtin raises ``EOFError`` where ``int(sys.stdin.readline())`` raises
+    ``ValueError`` and ``a, b = ...split()`` raises ``ValueError`` too, so ``except ValueError`` would
+    catch the rewrite's error but not the builtin's.
+    """
+    return any(isinstance(node, ast.ExceptHandler) for node in walk(tree))
 
 
 def _is_input_line(node: ast.AST, source: Source) -> bool:

@@ -34,7 +34,8 @@ class ManualSum(LoopRule):
     Why faster: ``sum()`` adds in C, about 4x faster than the interpreted loop (``sum(map(int, xs))``
     for ``total += int(x)``). When unsafe: only integer elements are summed this way (float addition in
     a different grouping can round differently); the total must be an int (``+=`` on a list extends
-    it), must not be read inside the loop, and the loop variable must not be read afterwards.
+    it), must not be read inside the loop (nor by a function it calls, for a global total), and the loop
+    variable must not be read (or deleted) afterwards.
     """
 
     code = "PERF111"
