@@ -30,7 +30,8 @@ import types
 
 MARKER = "@@pyperf@@"
 MAX_CALLS = 200
-MAX_PICKLE_BYTES = 1 << 20
+MAX_PICKLE_BYTES = 1 << 20  # one call's arguments
+MAX_CAPTURED_BYTES = 32 << 20  # all calls': they travel back to the server and into every replay
 FLOAT_TOLERANCE = 1e-9
 
 
@@ -205,7 +206,7 @@ def _capture(request, target):
     import pytest
 
     qualname, calls, seen = request["qualname"], [], {}
-    state = {"test": None, "skipped": 0, "failed": [], "passed": 0, "errors": []}
+    state = {"test": None, "skipped": 0, "failed": [], "passed": 0, "errors": [], "bytes": 0}
 
     def profile(frame, event, arg):
         code = frame.f_code
@@ -229,9 +230,10 @@ def _capture(request, target):
             state["skipped"] += 1
         elif blob in seen:
             seen[blob].add(state["test"])
-        elif len(calls) < MAX_CALLS:
+        elif len(calls) < MAX_CALLS and state["bytes"] + len(blob) <= MAX_CAPTURED_BYTES:
             seen[blob] = {state["test"]}
             calls.append(blob)
+            state["bytes"] += len(blob)
 
     class Recorder:
         @pytest.hookimpl(hookwrapper=True)
