@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -37,6 +38,9 @@ DEFAULT_CACHE = Path("~/.cache/pyperf-assistant/soundness").expanduser()
 # pytest's summary lines for tests that did not pass: "FAILED tests/test_x.py::test_y - AssertionError".
 _NOT_PASSED = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 _COLLECTED = re.compile(r"^\S+::\S+", re.MULTILINE)
+_RAN = re.compile(r"\b\d+ (passed|failed|error)", re.MULTILINE)
+# The last pytest whose plugin hooks the older suites' conftest files still satisfy (boltons, dateutil).
+PYTEST = "pytest==7.4.4"
 
 
 @dataclass(frozen=True)
@@ -118,10 +122,10 @@ class Workspace:
     def ensure_venv(self) -> None:
         if not self.python.exists():
             _run([sys.executable, "-m", "venv", str(self.venv)])
-            _run([str(self.python), "-m", "pip", "install", "-q", "pytest"])
+            _run([str(self.python), "-m", "pip", "install", "-q", PYTEST])
 
     def unpack(self, package: Package) -> Path:
-        """The unpacked sdist of ``package`` (downloaded into the cache on first use)."""
+        """The sdist of ``package`` unpacked anew (downloaded into the cache on first use)."""
         self.sdists.mkdir(parents=True, exist_ok=True)
         archive = self._archive(package)
         if archive is None:
@@ -130,12 +134,14 @@ class Workspace:
             archive = self._archive(package)
         if archive is None:
             raise FileNotFoundError(f"pip downloaded no sdist for {package.spec}")
+        # Unpacked afresh every run: a run stopped half-way may have left a fix in a module.
         target = self.sources / f"{package.name}-{package.version}"
-        if not target.exists():
-            with tarfile.open(archive) as tar:
-                top = tar.getnames()[0].split("/")[0]
-                tar.extractall(self.sources, filter="data")
-            (self.sources / top).rename(target)
+        shutil.rmtree(target, ignore_errors=True)
+        with tarfile.open(archive) as tar:
+            top = tar.getnames()[0].split("/")[0]
+            shutil.rmtree(self.sources / top, ignore_errors=True)
+            tar.extractall(self.sources, filter="data")
+        (self.sources / top).rename(target)
         return target
 
     def _archive(self, package: Package) -> Path | None:
@@ -210,9 +216,18 @@ class TestRunner:
         return len(_COLLECTED.findall(out))
 
     def failures(self, targets: list[str] | None = None) -> tuple[int, set[str]]:
-        """pytest's exit code and the ids of the tests that did not pass."""
+        """pytest's exit code and the ids of the tests that did not pass.
+
+        A run that reports no test at all (a conftest that pytest refuses, say) is an error, never a pass.
+        """
         code, out = self._pytest(targets or list(self.package.tests))
+        if not _RAN.search(out):
+            raise NoTestsRan(f"pytest (exit code {code}) ran no tests: {out.strip()[-300:]}")
         return code, {m[1] for m in _NOT_PASSED.findall(out)}
+
+
+class NoTestsRan(RuntimeError):
+    """pytest reported no passed, failed or erroring test: the setup is broken, not the code."""
 
 
 def fix_runs(runner: TestRunner, result: PackageResult, files: list[Path], args: argparse.Namespace) -> None:
@@ -253,6 +268,8 @@ def fix_runs(runner: TestRunner, result: PackageResult, files: list[Path], args:
                     run.outcome, run.new_failures = "broke", new[:10] or [f"pytest exit code {code}"]
             except subprocess.TimeoutExpired:
                 run.outcome = "timeout"
+            except NoTestsRan as exc:
+                run.outcome, run.new_failures = "broke", [str(exc)[:200]]
             finally:
                 path.write_text(original, encoding="utf-8")
             run.seconds = round(time.monotonic() - started, 1)
