@@ -73,8 +73,11 @@ class Zygote:
     """One warm, sandboxed interpreter that runs programs one at a time."""
 
     def __init__(self, limits: SandboxLimits, cpu: int | None = None, isolate: bool = True,
-                 visible_paths: Sequence[str | Path] = ()) -> None:
+                 visible_paths: Sequence[str | Path] = (), python: str | None = None) -> None:
         self.limits = limits
+        # The interpreter programs run under (the user's, whose packages they import); the zygote is
+        # standard-library only and keeps that interpreter's own prefixes visible in the sandbox.
+        self.python = python or sys.executable
         self.cpu = cpu
         self.isolate = isolate
         # Host folders shown read-only inside the sandbox at their own paths (a workspace whose code is run).
@@ -103,7 +106,7 @@ class Zygote:
         if self._cgroup is not None and self._cgroup.path is not None:
             config["pids_cgroup"] = str(self._cgroup.path / "cgroup.procs")  # the zygote moves itself in
         self._process = subprocess.Popen(
-            [sys.executable, "-I", str(_ZYGOTE_SCRIPT), json.dumps(config)],
+            [self.python, "-I", str(_ZYGOTE_SCRIPT), json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=scrubbed_environment(),
@@ -133,7 +136,7 @@ class Zygote:
         request = {
             "mode": mode,
             "limits": limits.to_json(),
-            "python": sys.executable,
+            "python": self.python,
             "env": scrubbed_environment(),
             "code_len": len(code_bytes),
             "stdin_len": len(stdin),
@@ -223,15 +226,17 @@ class Runner:
 
     def __init__(self, mode: RunMode = "zygote", jobs: int | None = None,
                  limits: SandboxLimits | None = None, isolate: bool = True,
-                 visible_paths: Sequence[str | Path] = ()) -> None:
+                 visible_paths: Sequence[str | Path] = (), python: str | None = None) -> None:
         self.mode = mode
+        self.python = python or sys.executable  # the interpreter every zygote (and so every program) runs under
         self.limits = limits or SandboxLimits()
         cpus = usable_cpus()
         self.jobs = max(1, jobs or len(cpus))
         # Pin only when each worker gets a CPU of its own; otherwise let the scheduler spread them.
         pins: list[int | None] = list(cpus) if self.jobs <= len(cpus) else [None] * self.jobs
         self._idle: queue.Queue[Worker] = queue.Queue()
-        self._workers = [Worker(Zygote(self.limits, pins[i], isolate, visible_paths), mode) for i in range(self.jobs)]
+        self._workers = [Worker(Zygote(self.limits, pins[i], isolate, visible_paths, self.python), mode)
+                         for i in range(self.jobs)]
         for worker in self._workers:
             self._idle.put(worker)
 
