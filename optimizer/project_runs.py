@@ -19,6 +19,7 @@ from optimizer.package_context import ModuleContext
 
 DRIVER_SOURCE = Path(__file__).with_name("sandbox_driver.py").read_text(encoding="utf-8")
 MARKER = "@@pyperf@@"
+NO_PYTEST = "ModuleNotFoundError: No module named 'pytest'"  # the driver's last line where pytest is missing
 
 
 class ProjectRunError(RuntimeError):
@@ -76,6 +77,9 @@ def capture_calls(runner: Runner, context: ModuleContext, qualname: str,
     try:
         answer = run_driver(runner, context, qualname, "capture", limits=limits)
     except ProjectRunError as exc:
+        if str(exc) == NO_PYTEST:  # the user's interpreter runs the tests: it needs pytest, ours does not count
+            raise ProjectRunError(f"running your tests: your interpreter ({runner.python}) has no pytest; "
+                                  "install pytest into it") from exc
         raise ProjectRunError(f"running your tests: {exc}") from exc
     return CapturedCalls(tuple(answer["calls"]), tuple(tuple(t) for t in answer["tests"]), answer["skipped"],
                          tuple(answer["failed"]), answer["passed"], tuple(answer["errors"]))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from optimizer.candidates import Candidate, Engines, VerificationInputs
+from optimizer.openai_model import EndpointSettings
 from server.model_host import HostAddress
 from server.processes import kill_tree
 
@@ -54,6 +55,9 @@ class JobRequest:
     path: str | None = None  # the document's file and the workspace root, for a function or method of a project:
     workspace: str | None = None  # its package is imported from there and its tests run there
     captured: CapturedCalls | None = None  # the calls an earlier job captured from the tests for this text and name
+    python: str | None = None  # the interpreter that runs the user's code in the sandbox; None: this one
+    endpoint: EndpointSettings | None = None  # an OpenAI-compatible endpoint writes the LLM's candidates
+    derived_inputs: bool = True  # check untrusted candidates on inputs derived from the given ones
 
     @property
     def capture_key(self) -> tuple:
@@ -133,6 +137,7 @@ def outcome_of(result, kind: JobKind, seconds: float) -> JobOutcome:
 
 def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: None) -> JobOutcome:
     """Run one optimisation to the end in this process (the job process calls this)."""
+    from bench.core.runner import Runner
     from bench.core.sandbox import SandboxLimits
     from optimizer.functions import FunctionNotFoundError
     from optimizer.generate import CandidateGenerator, GeneratorSettings
@@ -148,12 +153,14 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
     limits = SandboxLimits(timeout_s=max(1.0, min(10.0, request.time_budget_s / 4)))
     # The LLM gets a third of the job's time at most, so verification has the rest.
     generation = GenerationSettings(time_budget_s=max(5.0, min(60.0, request.time_budget_s / 3)))
-    generator = CandidateGenerator(GeneratorSettings(request.engines, request.top_k, generation=generation),
-                                   model=RemoteModel(request.host), retriever=RemoteRetriever(request.host))
-    settings = OptimizerSettings(verify=VerifySettings(limits=limits))
+    generator = CandidateGenerator(
+        GeneratorSettings(request.engines, request.top_k, generation=generation, endpoint=request.endpoint),
+        model=None if request.endpoint else RemoteModel(request.host), retriever=RemoteRetriever(request.host))
+    settings = OptimizerSettings(verify=VerifySettings(limits=limits, derived_inputs=request.derived_inputs))
     captured = None
     try:
-        with Optimizer(settings, generator=generator, progress=progress) as optimizer:
+        with Runner(jobs=1, limits=limits, python=request.python) as runner, \
+                Optimizer(settings, runner=runner, generator=generator, progress=progress) as optimizer:
             if request.kind == "function" and request.name and request.path and request.workspace:
                 result, captured = optimize_in_workspace(optimizer, Path(request.workspace), Path(request.path),
                                                          request.source, request.name, request.captured,
@@ -168,8 +175,15 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
             else:
                 result = optimizer.optimize_program(request.source, request.inputs or VerificationInputs((), ()))
     except (UnparsableCodeError, FunctionNotFoundError, PackageContextError, ProjectRunError) as exc:
-        return JobOutcome("failed", str(exc).strip("'\""), seconds=time.perf_counter() - started)
+        return JobOutcome("failed", _unquoted(str(exc)), seconds=time.perf_counter() - started)
     return replace(outcome_of(result, request.kind, time.perf_counter() - started), captured=captured)
+
+
+def _unquoted(message: str) -> str:
+    """A message without the quotes a KeyError puts around it; quotes inside it stay ("No module named 'x'")."""
+    if len(message) >= 2 and message[0] == message[-1] and message[0] in "'\"":
+        return message[1:-1]
+    return message
 
 
 def _job_main(request: JobRequest, conn: Connection, log_level: int) -> None:

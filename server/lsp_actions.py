@@ -240,7 +240,8 @@ async def optimize(ls: PerfLanguageServer, action: types.CodeAction,
             return
         log.info("%s: listed for version %s, optimising version %s", uri, version, state.version)
     key = (uri, state.version, data.get("kind"), data.get("name"), ls.settings)
-    job_title = f"{OPTIMIZE_TITLE}: {data.get('name') or 'program'}"
+    path = document_path(uri)
+    job_title = f"{OPTIMIZE_TITLE}: {' '.join(filter(None, (path.name if path else '', data.get('name'))))}"
     outcome = await _outcome(ls, key, lambda: job_request(ls, uri, state, data), job_title, work_done_token)
     now = document_state(ls, uri)
     if now is None or now.version != state.version:
@@ -271,7 +272,8 @@ async def _outcome(ls: PerfLanguageServer, key: tuple, request: Callable[[], Job
 def job_request(ls: PerfLanguageServer, uri: str, state: DocumentState, data: dict) -> JobRequest:
     s = ls.settings
     common = dict(top_k=s.top_k, time_budget_s=s.verification.time_budget_s,
-                  host=ls.models.address if ls.models.running else None)
+                  host=ls.models.address if ls.models.running else None, python=s.interpreter,
+                  endpoint=s.model.endpoint.endpoint(), derived_inputs=s.verification.derived_inputs)
     if data.get("kind") == "function" and data.get("name"):
         # A function or method of a project: its package is imported, and its tests run, from the workspace.
         path = document_path(uri)

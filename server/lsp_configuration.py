@@ -46,7 +46,7 @@ def needs_models(ls: PerfLanguageServer) -> bool:
 
 def start_models(ls: PerfLanguageServer) -> None:
     s = ls.settings
-    config = HostConfig(s.model_path, s.kb_path, s.embedder_path, s.preload_models, s.engines.llm)
+    config = HostConfig(s.model_path, s.kb_path, s.embedder_path, s.preload_models, s.local_llm)
     ls.models.start(config, logging.getLogger().level)
     ls.status_task = asyncio.get_running_loop().create_task(report_model_status(ls, config))
 

@@ -14,9 +14,11 @@ Schema (camelCase as clients write it)::
       "engines": {"rules": true, "llm": true, "retrieval": true},
       "topK": 2,                    # suggestions shown in hovers and given to the LLM
       "preloadModels": true,        # load the embedder and the LLM in the background at start-up
+      "interpreter": null,          # the Python that runs your code in the sandbox (>= 3.11); null: the server's
       "verification": {
         "inputFiles": [],           # globs of stdin inputs for whole-program optimisation
         "siblingInputs": true,      # also input*.txt / *.in / tests/input*.txt next to the script
+        "derivedInputs": true,      # also check a model's candidates on inputs derived from the given ones
         "timeBudgetSeconds": 120    # an optimisation job is stopped after this long
       },
       "diagnostics": {"enabled": true, "debounceMs": 300, "maxLines": 20000},
@@ -33,15 +35,18 @@ The JSON is structured into the dataclasses by a cattrs converter whose hook for
 (its type, then the range in the field's ``check``) and falls back to the field's default with one message.
 
 Keys that configure the editor client rather than the server (``CLIENT_KEYS``: the VS Code extension's
-``interpreter``, ``serverArgs`` and ``trace``) may come along in the section and are ignored without a word.
+``serverArgs`` and ``trace``) may come along in the section and are ignored without a word. ``interpreter`` is
+the server's: an interpreter that is missing, not executable or older than Python 3.11 is replaced by the
+server's own, with one message (``server.interpreter``).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +55,11 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from optimizer.candidates import Engines
 from optimizer.openai_model import EndpointSettings
+from server.interpreter import interpreter_problem
 
 SECTION = "pyperf"
 # Client-side keys of the section (vscode-extension/src/settings.ts CLIENT_ONLY_KEYS): not unknown, just not ours.
-CLIENT_KEYS = frozenset({"interpreter", "serverArgs", "trace"})
+CLIENT_KEYS = frozenset({"serverArgs", "trace"})
 
 
 def _setting(default: Any, check: Callable[[Any], bool] | None = None, hint: str = "", key: str | None = None) -> Any:
@@ -66,6 +72,7 @@ def _setting(default: Any, check: Callable[[Any], bool] | None = None, hint: str
 class VerificationSettings:
     input_files: tuple[str, ...] = _setting((), hint=" (expected a list of globs)")
     sibling_inputs: bool = True
+    derived_inputs: bool = True  # VerifySettings.derived_inputs
     time_budget_s: float = _setting(120.0, lambda v: 1 <= v <= 3600, " (1 to 3600 seconds)", key="timeBudgetSeconds")
 
 
@@ -117,14 +124,20 @@ class ServerSettings:
     engines: Engines = field(default_factory=Engines)
     top_k: int = _setting(2, lambda v: 0 <= v <= 10, " (0 to 10)")
     preload_models: bool = True
+    interpreter: str | None = None  # the Python that runs the user's code; None: the server's own
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     hover: HoverSettings = field(default_factory=HoverSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
 
+    @property
+    def local_llm(self) -> bool:
+        """Whether the model host loads the local LLM: the LLM engine is on and no endpoint writes its candidates."""
+        return self.engines.llm and self.model.endpoint.endpoint() is None
+
     def model_host_key(self) -> tuple:
         """What the model host process is built from: a change of any of these restarts it."""
-        return (self.model_path, self.kb_path, self.embedder_path, self.preload_models, self.engines.llm)
+        return (self.model_path, self.kb_path, self.embedder_path, self.preload_models, self.local_llm)
 
 
 def _key(f: Field) -> str:
@@ -222,6 +235,8 @@ def _typed(value: Any, kind: Any) -> tuple[bool, Any]:
         return ok, tuple(value) if ok else value
     if kind == Path | None:
         return isinstance(value, str), value
+    if kind == str | None:
+        return isinstance(value, str), value.strip() or None if isinstance(value, str) else value
     raise TypeError(f"no rule to read a setting of type {kind}")
 
 
@@ -234,6 +249,10 @@ def parse_settings(raw: Any, workspace_root: Path | None = None) -> tuple[Server
     if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
         raw = raw[SECTION]
     settings = parser.section({} if raw is None else raw, ServerSettings, SECTION, ignored=CLIENT_KEYS)
+    if settings.interpreter is not None and (problem := interpreter_problem(settings.interpreter)) is not None:
+        parser.problems.append(f"interpreter = {settings.interpreter!r} {problem}: your code runs with the "
+                               f"server's Python ({sys.executable})")
+        settings = replace(settings, interpreter=None)
     return settings, parser.problems
 
 

@@ -4,6 +4,7 @@ invalid values, missing paths and a client that never answers all leave a workin
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 import pytest_lsp
@@ -58,14 +59,39 @@ def test_parse_settings_defaults_and_problems(tmp_path):
 
 def test_client_only_keys_are_ignored_silently():
     # The VS Code extension's whole `pyperf` section comes along in workspace/configuration answers.
-    client_section = {"interpreter": "~/venv/bin/python", "serverArgs": ["--log-level", "DEBUG"],
+    client_section = {"interpreter": sys.executable, "serverArgs": ["--log-level", "DEBUG"],
                       "trace": {"server": "verbose"}, "topK": 3}
     settings, problems = parse_settings({"pyperf": client_section})
-    assert problems == [] and settings.top_k == 3
-    assert set(client_section) - {"topK"} <= CLIENT_KEYS
+    assert problems == [] and settings.top_k == 3 and settings.interpreter == sys.executable
+    assert set(client_section) - {"topK", "interpreter"} <= CLIENT_KEYS
     # Only at the top level: the same name inside a sub-section is still a typo worth reporting.
     _, problems = parse_settings({"engines": {"interpreter": "x"}})
     assert problems == ["unknown setting engines.interpreter (ignored)"]
+
+def test_interpreter_is_checked_once_and_falls_back_with_one_message(tmp_path):
+    old = tmp_path / "python2"
+    old.write_text("#!/bin/sh\necho '(2, 7)'\n")
+    old.chmod(0o755)
+    not_executable = tmp_path / "python"
+    not_executable.write_text("")
+    for path, problem in ((tmp_path / "missing", "does not exist"), (not_executable, "is not executable"),
+                          (old, "is Python 2.7; Python >= 3.11 is needed")):
+        settings, problems = parse_settings({"interpreter": str(path)})
+        assert settings.interpreter is None
+        assert problems == [f"interpreter = '{path}' {problem}: your code runs with the server's Python "
+                            f"({sys.executable})"]
+    assert parse_settings({"interpreter": ""}) == (ServerSettings(), [])
+
+
+def test_derived_inputs_and_endpoint_settings():
+    settings, problems = parse_settings({"verification": {"derivedInputs": False},
+                                         "model": {"endpoint": {"url": "http://127.0.0.1:1/v1", "model": "m"}}})
+    assert problems == [] and settings.verification.derived_inputs is False
+    assert settings.model.endpoint.endpoint() is not None
+    # An endpoint writes the LLM's candidates: the model host does not load the local LLM.
+    assert not settings.local_llm and ServerSettings().local_llm
+    assert settings.model_host_key() != ServerSettings().model_host_key()
+
 
 @pytest.mark.asyncio
 async def test_invalid_settings_give_a_message_and_defaults(client: LanguageClient, tmp_path):
