@@ -125,6 +125,8 @@ class Verdict:
     evidence: str = ""  # what verification rested on, in a title's words, where inputs are more than counts
     # Inputs derived from the given ones the candidate was run on (issue 17); on a mismatch, up to the one it failed.
     derived_inputs_checked: int = 0
+    # Per given input: where it came from, the original's and the candidate's seconds in the first timed trial.
+    input_times: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def faster(self) -> bool:

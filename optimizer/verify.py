@@ -84,7 +84,8 @@ def verify_candidates(
         programs = {str(i): candidates[i].code for i in pending}
         timings = time_against_oracle(worker, original, programs, stdin, settings.timing, settings.limits)
         sources = inputs.counts(usable)
-        judged = {i: _judge(timings[ORACLE], timings[str(i)], len(stdin), sources, settings) for i in pending}
+        labels = [inputs.sources[k] for k in usable]
+        judged = {i: _judge(timings[ORACLE], timings[str(i)], len(stdin), sources, settings, labels) for i in pending}
         # Only a candidate that matched on the given inputs has anything left to show on derived ones.
         wanting = [i for i, v in judged.items() if v.status in ("faster", "not_faster")
                    and settings.derived_inputs and needs_derived_inputs(candidates[i])]
@@ -134,7 +135,8 @@ def _inputs_the_original_handles(worker, original: str, inputs: VerificationInpu
     """Inputs on which the original itself exits cleanly: the others say nothing about a candidate."""
     return [k for k, stdin in enumerate(inputs.stdin) if worker.run(original, stdin, limits).ok]
 def _judge(
-    original: ProgramTiming, candidate: ProgramTiming, n_inputs: int, sources: dict[str, int], settings: VerifySettings
+    original: ProgramTiming, candidate: ProgramTiming, n_inputs: int, sources: dict[str, int], settings: VerifySettings,
+    labels: Sequence[str] = (),
 ) -> Verdict:
     common = {"inputs_used": n_inputs, "input_sources": sources}
     if not original.ok:
@@ -146,4 +148,15 @@ def _judge(
     threshold = max(settings.min_speedup, 1.0 + spread)
     status = "faster" if speedup >= threshold else "not_faster"
     reason = "" if status == "faster" else f"{speedup:.2f}x is within the noise (needs {threshold:.2f}x)"
-    return Verdict(status, reason, speedup, spread, original.median_s, candidate.median_s, **common)
+    return Verdict(status, reason, speedup, spread, original.median_s, candidate.median_s, **common,
+                   input_times=_input_times(original, candidate, labels, settings.timing.metric))
+
+
+def _input_times(original: ProgramTiming, candidate: ProgramTiming, labels: Sequence[str],
+                 metric: str) -> tuple[tuple[str, float, float], ...]:
+    """Each input's seconds in the first trial, original and candidate: the report shows where the time went."""
+    def seconds(result) -> float:
+        return result.cpu_s if metric == "cpu" else result.wall_s
+
+    return tuple((label, seconds(a), seconds(b))
+                 for label, a, b in zip(labels, original.first_results, candidate.first_results, strict=False))

@@ -3,7 +3,9 @@
 Sources, in order: the ``verification.inputFiles`` globs (relative to the workspace root, then to the
 script's folder), then, with ``verification.siblingInputs``, ``input*.txt``, ``*.in`` and
 ``tests/input*.txt`` next to the script (the layout of the benchmark suites). A program that never reads
-stdin is verified on empty input. The optimizer itself never sees paths: it gets bytes and labels.
+stdin is verified on empty input. The optimizer itself never sees paths: it gets bytes and labels, each
+input's label being its file's name as the user knows it (relative to the script's folder or the workspace),
+so a title can say "verified on input1.txt".
 """
 
 from __future__ import annotations
@@ -71,12 +73,20 @@ def program_inputs(script: Path | None, tree: ast.Module | None, text: str, glob
     if not reads_stdin(tree, text):
         return VerificationInputs((b"",), ("empty stdin",))
     stdin, sources = [], []
-    for path, label in find_input_files(script, globs, siblings, workspace_root):
+    for path, _ in find_input_files(script, globs, siblings, workspace_root):
         try:
             if path.stat().st_size > MAX_INPUT_BYTES:
                 continue
             stdin.append(path.read_bytes())
         except OSError:
             continue
-        sources.append(label)
+        sources.append(input_name(path, script, workspace_root))
     return VerificationInputs(tuple(stdin), tuple(sources))
+
+
+def input_name(path: Path, script: Path | None, workspace_root: Path | None) -> str:
+    """``path`` as the user knows it: relative to the script's folder, else to the workspace, else absolute."""
+    for base in (script.parent if script else None, workspace_root):
+        if base is not None and path.is_relative_to(base.resolve()):
+            return str(path.relative_to(base.resolve()))
+    return str(path)

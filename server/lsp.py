@@ -173,8 +173,8 @@ def create_server() -> PerfLanguageServer:
         return await lsp_actions.resolve_action(ls, action)
 
     @server.command(OPTIMIZE_COMMAND)
-    async def optimize_command(ls: PerfLanguageServer, data: dict) -> None:
-        await lsp_actions.optimize_command(ls, data)
+    async def optimize_command(ls: PerfLanguageServer, data: dict) -> dict:
+        return await lsp_actions.optimize_command(ls, data)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: PerfLanguageServer, params: None) -> None:

@@ -56,9 +56,11 @@ async def list_actions(ls: PerfLanguageServer, params: types.CodeActionParams) -
             continue
         if automatic or (action.kind == SOURCE_OPTIMIZE_KIND and not params.context.only):
             action.command = types.Command(title=action.title, command=OPTIMIZE_COMMAND, arguments=[action.data])
+            action.data = None
         else:
             await optimize(ls, action, params.work_done_token)
-        action.data = None
+            # Nothing left to resolve; what stays is the report, for clients that show it.
+            action.data = {"details": action.data["details"]} if "details" in action.data else None
     return actions
 
 
@@ -248,6 +250,8 @@ async def optimize(ls: PerfLanguageServer, action: types.CodeAction,
         action.title = f"{OPTIMIZE_TITLE}: the document changed while optimising; ask again"
         return
     action.title = title(outcome) if outcome.reason != "cancelled" else f"{OPTIMIZE_TITLE}: cancelled"
+    if outcome.details:  # the report behind the client's "Show details" (vscode-extension/src/details.ts)
+        action.data = {**data, "details": outcome.details}
     if outcome.improved:
         edit = minimal_edit(state.text, outcome.code)
         if edit is not None:
@@ -305,14 +309,19 @@ async def resolve_action(ls: PerfLanguageServer, action: types.CodeAction) -> ty
     return action
 
 
-async def optimize_command(ls: PerfLanguageServer, data: dict) -> None:
-    """The ``pyperf.optimize`` command: run the optimizer and apply its edit, or say why there is none."""
+async def optimize_command(ls: PerfLanguageServer, data: dict) -> dict:
+    """The ``pyperf.optimize`` command: run the optimizer and apply its edit, or say why there is none.
+
+    Its result (and ``data``, the command's first argument, filled in) holds the title and the report."""
     action = types.CodeAction(title=OPTIMIZE_TITLE, data=data)
     await optimize(ls, action)
+    if isinstance(action.data, dict) and "details" in action.data:
+        data["details"] = action.data["details"]
     if action.edit is None:
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=action.title))
-        return
-    await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
+    else:
+        await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
+    return {"title": action.title, "details": data.get("details", "")}
 
 
 def _wanted(only: list[str] | None, kind: str) -> bool:

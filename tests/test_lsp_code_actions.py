@@ -4,6 +4,7 @@ cancellation, stale versions, closed documents and code that does not parse."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -101,7 +102,13 @@ async def test_optimize_program_verified_on_sibling_inputs(client: LanguageClien
     uri = open_document(client, tmp_path / "slow.py", SLOW_PROGRAM)
     action = await optimize(client, uri, 2)
     assert action.title.startswith("Optimize for speed: "), action.title
-    assert "faster (verified on 2 inputs: sibling input 2)" in action.title, action.title
+    assert "x faster. Verified on input1.txt, input2.txt (2 inputs); " in action.title, action.title
+    assert re.search(r"; rules? PERF\d+(, PERF\d+)* applied$", action.title), action.title
+    if resolves(client):  # the report behind "Show details": the diff, each input's timing, the rules' why
+        report = action.data["details"]
+        assert "```diff" in report and "+++ slow.py (after)" in report and "sys.stdin.readline" in report
+        assert "| input1.txt |" in report and "| input2.txt |" in report and "### Rules applied" in report
+        assert "### Candidates tried" in report and "### Evidence" in report
     new_text = edited_text(SLOW_PROGRAM, action.edit)
     assert "sys.stdin.readline" in new_text
     if client.capabilities.workspace.workspace_edit.document_changes:

@@ -49,6 +49,6 @@ def test_neovim_applies_optimize_for_speed(tmp_path):
     assert run.returncode == 0 and "OK" in run.stdout, log
     assert "diagnostic: 0 PERF101" in run.stdout, log
     assert "Performance suggestions" in run.stdout, log
-    assert re.search(r"resolved: Optimize for speed: [\d.]+x faster \(verified on 1 input: sibling input 1\)",
+    assert re.search(r"resolved: Optimize for speed: [\d.]+x faster\. Verified on input1\.txt \(1 input\)",
                      run.stdout), log
     assert "sys.stdin.readline" in script.read_text()

@@ -235,7 +235,7 @@ async def test_stdin_script_with_a_sibling_input_gets_a_verified_preferred_fix(c
     [fix] = fixes
     assert not fix.is_preferred and fix.edit is None
     fix = await client.code_action_resolve_async(fix)
-    assert fix.is_preferred and claims_verified(fix) and "faster on 1 input: sibling input 1" in fix.title, fix.title
+    assert fix.is_preferred and claims_verified(fix) and "faster on input1.txt (1 input)" in fix.title, fix.title
     assert "allowed_set = set(allowed)" in edited_text(MEMBERSHIP, fix.edit)
 
 
@@ -285,10 +285,10 @@ async def test_no_source_action_applies_quick_fixes(client: LanguageClient, tmp_
 
 def test_only_a_verified_speedup_is_preferred_and_a_different_result_never_offered() -> None:
     safe, unsafe = rule_docs()["PERF103"], rule_docs()["PERF109"]
-    faster = JobOutcome("faster", code="x", speedup=1.8, inputs_used=1, input_sources={"sibling input": 1},
+    faster = JobOutcome("faster", code="x", speedup=1.8, inputs_used=1, input_sources={"input1.txt": 1},
                         verdicts=("faster",))
     offer = fix_offer(unsafe, faster)
-    assert offer.offered and offer.preferred and "verified 1.8x faster on 1 input: sibling input 1" in offer.title
+    assert offer.offered and offer.preferred and "verified 1.8x faster on input1.txt (1 input)" in offer.title
     for doc in (safe, unsafe):
         same = fix_offer(doc, JobOutcome("not_faster", "1 candidate tried: not faster", verdicts=("not_faster",)))
         assert same.offered and not same.preferred and "not measurably faster" in same.title

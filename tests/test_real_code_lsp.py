@@ -83,8 +83,9 @@ async def test_a_slow_method_gets_an_edit_verified_by_its_tests(client: Language
     workspace = workspace_copy(tmp_path)
     before = fingerprint(workspace)
     text, action = await optimize_slow_method(client, workspace)
-    assert "x faster (verified on 3 calls captured from 3 tests (tests/test_catalog.py), 3 tests pass)" in \
+    assert "x faster. Verified on 3 calls captured from 3 tests (tests/test_catalog.py), 3 tests pass" in \
         action.title, action.title
+    assert "### Evidence" in action.data["details"] and "catalog.py (after)" in action.data["details"]
     edited = edited_text(text, action.edit)
     assert "ordered = sorted(scores)" in edited or "_sorted = sorted(scores)" in edited
     assert fingerprint(workspace) == before  # the user's files are untouched
