@@ -1,0 +1,1 @@
+"""Double-entry-free bookkeeping in integer cents."""

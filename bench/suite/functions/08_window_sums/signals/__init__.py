@@ -1,0 +1,1 @@
+"""Signal helpers over integer samples."""

@@ -1,0 +1,1 @@
+"""Operations on lists of record dicts."""
