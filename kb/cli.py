@@ -1,6 +1,7 @@
 """``python -m kb``: build, import, query and inspect knowledge bases.
 
-Commands: ``build``, ``import``, ``query``, ``stats``, ``measure-catalogue``, ``reindex``, ``export``.
+Commands: ``build``, ``import``, ``query``, ``stats``, ``measure-catalogue``, ``reindex``, ``export``,
+``evaluate-retrieval``.
 Errors a user can act on print one message and exit with status 1; a program ``query`` cannot use (unreadable,
 not UTF-8, over ``MAX_QUERY_BYTES``) exits with status 2, as a usage error does.
 """
@@ -473,6 +474,9 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--vectors", action="store_true", help="include the vectors (as FasterPy's string)")
     export.add_argument("--full", action="store_true", help="include every field of the entries")
     export.set_defaults(handler=cmd_export)
+    from kb.evaluate import add_evaluate_retrieval_command
+
+    add_evaluate_retrieval_command(commands)
     return parser
 
 

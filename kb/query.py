@@ -7,7 +7,12 @@ whose similarity is within ``rate_window`` (0.2) of the nearest. FasterPy's own 
 (``knowledge_base.py::_filter``) anchors that window at the second-nearest hit, ranks all hits by
 rate (so the nearest one may come back twice) and drops the result when the window holds fewer than
 ``k - 1`` hits; this follows its paper's description instead. ``rerank="similarity"`` is plain
-nearest-first.
+nearest-first. ``rerank="hybrid"`` ranks by similarity plus ``tag_boost`` for entries that share a change tag
+with the ``boost_tags`` a caller passes (the tags of the rules that fired on the code: kb does not run the
+rules itself); ``min_score`` drops hits whose score is below it.
+
+``SUGGESTION_POLICY`` is what hovers and prompts use (``query`` without a policy): the best policy of the
+judged set (``python -m kb evaluate-retrieval``, kb/judged/), with ``RELEVANCE_THRESHOLD``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,8 +37,9 @@ from kb.errors import (
 from kb.index import VectorIndex
 from kb.schema import EmbedderInfo, KBEntry
 from kb.store import EntryStore, Manifest, entries_path, read_manifest
+from kb.tags import CATEGORIES, GENERIC_TAGS
 
-Rerank = Literal["fasterpy", "similarity"]
+Rerank = Literal["fasterpy", "similarity", "hybrid"]
 
 
 @dataclass(frozen=True)
@@ -53,15 +59,27 @@ class RetrievalPolicy:
     exclude_ids: frozenset[str] = field(default_factory=frozenset)
     exclude_problem_ids: frozenset[str] = field(default_factory=frozenset)
     ef: int | None = None
+    tag_boost: float = 0.0
+    min_score: float | None = None
 
     def __post_init__(self) -> None:
-        if self.rerank not in ("fasterpy", "similarity"):
-            raise ValueError(f"rerank must be fasterpy or similarity, got {self.rerank!r}")
+        if self.rerank not in ("fasterpy", "similarity", "hybrid"):
+            raise ValueError(f"rerank must be fasterpy, similarity or hybrid, got {self.rerank!r}")
         if self.candidates < 1:
             raise ValueError("candidates must be >= 1")
         # Accept any iterable of ids from callers; store frozensets so the policy stays hashable.
         object.__setattr__(self, "exclude_ids", frozenset(self.exclude_ids))
         object.__setattr__(self, "exclude_problem_ids", frozenset(self.exclude_problem_ids))
+
+
+# Category and generic tags say where a change is, not which: a match on them would boost most entries.
+_UNSPECIFIC_TAGS = frozenset(CATEGORIES) | GENERIC_TAGS
+# The least hybrid score a suggestion needs to be shown: the lowest with the most relevant minus wrong hits on the
+# judged set (kb/judged/README.md); with tag_boost 0.5 it shows only entries a rule that fired backs up.
+RELEVANCE_THRESHOLD = 0.98
+SUGGESTION_POLICY = RetrievalPolicy(
+    min_rate=0.2, candidates=40, rerank="hybrid", tag_boost=0.5, min_score=RELEVANCE_THRESHOLD
+)
 
 
 @dataclass(frozen=True)
@@ -100,23 +118,37 @@ class SuggestionHit:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A hit before re-ranking: its label, similarity and rate."""
+    """A hit before re-ranking: its label, similarity and rate (and ``score``, what the hybrid ranks by)."""
 
     label: int
     similarity: float
     rate: float
+    score: float | None = None
+
+    @property
+    def relevance(self) -> float:
+        return self.similarity if self.score is None else self.score
+
+
+def tag_score(similarity: float, entry_tags: Sequence[str], boost_tags: frozenset[str], boost: float) -> float:
+    """Similarity plus ``boost`` when the entry names a change (not a category or a generic tag) in ``boost_tags``."""
+    return similarity + (boost if boost_tags.intersection(entry_tags) - _UNSPECIFIC_TAGS else 0.0)
 
 
 def rerank(candidates: Sequence[Candidate], k: int, policy: RetrievalPolicy) -> list[Candidate]:
-    """Order filtered candidates and keep ``k`` of them, per ``policy.rerank``."""
-    ordered = sorted(candidates, key=lambda c: (-c.similarity, c.label))
-    if policy.rerank == "similarity" or len(ordered) <= k:
-        return ordered[:k]
-    nearest, rest = ordered[0], ordered[1:]
-    window = [c for c in rest if c.similarity >= nearest.similarity - policy.rate_window]
-    rate = lambda c: c.rate if not math.isnan(c.rate) else -math.inf  # noqa: E731
-    window.sort(key=lambda c: (-rate(c), -c.similarity, c.label))
-    return [nearest, *window[: k - 1]]
+    """Order filtered candidates and keep ``k`` of them, per ``policy.rerank``; none below ``min_score``."""
+    ordered = sorted(candidates, key=lambda c: (-c.relevance, c.label))
+    if policy.rerank != "fasterpy" or len(ordered) <= k:
+        chosen = ordered[:k]
+    else:
+        nearest, rest = ordered[0], ordered[1:]
+        window = [c for c in rest if c.similarity >= nearest.similarity - policy.rate_window]
+        rate = lambda c: c.rate if not math.isnan(c.rate) else -math.inf  # noqa: E731
+        window.sort(key=lambda c: (-rate(c), -c.similarity, c.label))
+        chosen = [nearest, *window[: k - 1]]
+    if policy.min_score is None:
+        return chosen
+    return [c for c in chosen if c.relevance >= policy.min_score]
 
 
 class KnowledgeBase:
@@ -210,11 +242,17 @@ class KnowledgeBase:
         return self.embedder.embed_code(codes)
 
     # --- querying -----------------------------------------------------------------------------------
-    def query(self, code: str, k: int = 2, policy: RetrievalPolicy | None = None) -> list[SuggestionHit]:
-        """The top-``k`` suggestions for a program or snippet (empty code: no suggestions)."""
+    def query(
+        self, code: str, k: int = 2, policy: RetrievalPolicy | None = None, boost_tags: Sequence[str] = ()
+    ) -> list[SuggestionHit]:
+        """The top-``k`` suggestions for a program or snippet (empty code: no suggestions).
+
+        ``policy`` None is ``SUGGESTION_POLICY``; ``boost_tags`` are the tags of the rules that fired on ``code``
+        (``optimizer.rules`` findings' rules' ``tags``), used by the hybrid re-ranking.
+        """
         if not code.strip():
             return []
-        return self.query_vector(self.embed([code])[0], k, policy)
+        return self.query_vector(self.embed([code])[0], k, policy, boost_tags)
 
     def query_many(
         self, codes: Sequence[str], k: int = 2, policy: RetrievalPolicy | None = None
@@ -227,11 +265,23 @@ class KnowledgeBase:
         ]
 
     def query_vector(
-        self, vector: np.ndarray, k: int = 2, policy: RetrievalPolicy | None = None
+        self,
+        vector: np.ndarray,
+        k: int = 2,
+        policy: RetrievalPolicy | None = None,
+        boost_tags: Sequence[str] = (),
     ) -> list[SuggestionHit]:
-        """The top-``k`` suggestions for an already embedded program."""
-        policy = policy or RetrievalPolicy()
-        chosen = rerank(self.candidates(vector, max(policy.candidates, k), policy), k, policy)
+        """The top-``k`` suggestions for an already embedded program (``query``'s arguments)."""
+        policy = policy or SUGGESTION_POLICY
+        found = self.candidates(vector, max(policy.candidates, k), policy)
+        if policy.rerank == "hybrid":
+            entries = self.store.get(c.label for c in found)
+            boost = frozenset(boost_tags)
+            found = [
+                replace(c, score=tag_score(c.similarity, entries[c.label].tags, boost, policy.tag_boost))
+                for c in found
+            ]
+        chosen = rerank(found, k, policy)
         entries = self.store.get(c.label for c in chosen)
         return [_hit(entries[c.label], c.similarity) for c in chosen]
 
