@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimizer.candidates import Suggestion
+from optimizer.rules import RULES_BY_CODE, SourceSyntaxError, find_all
 
 if TYPE_CHECKING:
     from kb import KnowledgeBase, RetrievalPolicy
@@ -32,4 +33,15 @@ class KnowledgeBaseRetriever:
     def suggest(self, code: str, k: int) -> list[Suggestion]:
         if k <= 0:
             return []
-        return [Suggestion.from_json(hit.to_json()) for hit in self.open().query(code, k=k, policy=self.policy)]
+        hits = self.open().query(code, k=k, policy=self.policy, boost_tags=rule_tags(code))
+        return [Suggestion.from_json(hit.to_json()) for hit in hits]
+
+
+def rule_tags(code: str) -> list[str]:
+    """The tags of the rules whose detectors fire on ``code`` (none when it does not parse): the evidence the
+    knowledge base's hybrid re-ranking boosts entries by."""
+    try:
+        findings = find_all(code)
+    except SourceSyntaxError:
+        return []
+    return sorted({tag for finding in findings for tag in RULES_BY_CODE[finding.code].tags})
