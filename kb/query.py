@@ -11,8 +11,8 @@ nearest-first. ``rerank="hybrid"`` ranks by similarity plus ``tag_boost`` for en
 with the ``boost_tags`` a caller passes (the tags of the rules that fired on the code: kb does not run the
 rules itself); ``min_score`` drops hits whose score is below it.
 
-``SUGGESTION_POLICY`` is what hovers and prompts use (``query`` without a policy): the best policy of the
-judged set (``python -m kb evaluate-retrieval``, kb/judged/), with ``RELEVANCE_THRESHOLD``.
+``SUGGESTION_POLICY`` is what hovers and prompts use (callers pass it): the best policy of the judged set
+(``python -m kb evaluate-retrieval``, kb/judged/), with ``RELEVANCE_THRESHOLD``.
 """
 
 from __future__ import annotations
@@ -247,8 +247,8 @@ class KnowledgeBase:
     ) -> list[SuggestionHit]:
         """The top-``k`` suggestions for a program or snippet (empty code: no suggestions).
 
-        ``policy`` None is ``SUGGESTION_POLICY``; ``boost_tags`` are the tags of the rules that fired on ``code``
-        (``optimizer.rules`` findings' rules' ``tags``), used by the hybrid re-ranking.
+        ``policy`` None is FasterPy's (``RetrievalPolicy()``); ``boost_tags`` are the tags of the rules that fired
+        on ``code`` (``optimizer.rules`` findings' rules' ``tags``), used by the hybrid re-ranking.
         """
         if not code.strip():
             return []
@@ -272,7 +272,7 @@ class KnowledgeBase:
         boost_tags: Sequence[str] = (),
     ) -> list[SuggestionHit]:
         """The top-``k`` suggestions for an already embedded program (``query``'s arguments)."""
-        policy = policy or SUGGESTION_POLICY
+        policy = policy or RetrievalPolicy()
         found = self.candidates(vector, max(policy.candidates, k), policy)
         if policy.rerank == "hybrid":
             entries = self.store.get(c.label for c in found)

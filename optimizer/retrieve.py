@@ -31,9 +31,14 @@ class KnowledgeBaseRetriever:
             return self._kb
 
     def suggest(self, code: str, k: int) -> list[Suggestion]:
+        """The knowledge base's best ``k`` (``SUGGESTION_POLICY`` unless a policy was given), boosted by the tags
+        of the rules that fire on ``code``; none below the policy's relevance threshold."""
+        from kb.query import SUGGESTION_POLICY
+
         if k <= 0:
             return []
-        hits = self.open().query(code, k=k, policy=self.policy, boost_tags=rule_tags(code))
+        policy = self.policy or SUGGESTION_POLICY
+        hits = self.open().query(code, k=k, policy=policy, boost_tags=rule_tags(code))
         return [Suggestion.from_json(hit.to_json()) for hit in hits]
 
 

@@ -64,9 +64,11 @@ class Registry:
 
 
 def test_a_rules_tag_brings_its_entry_and_nothing_unbacked_passes_the_threshold(default_kb):
-    hits = default_kb.query(SET_IN_A_METHOD, k=2, boost_tags=["set-membership", "data-structures"])
+    hits = default_kb.query(
+        SET_IN_A_METHOD, k=2, policy=SUGGESTION_POLICY, boost_tags=["set-membership", "data-structures"]
+    )
     assert hits and all("set-membership" in hit.tags for hit in hits), [hit.entry_id for hit in hits]
-    assert default_kb.query("x = 1\n", k=2) == []
+    assert default_kb.query("x = 1\n", k=2, policy=SUGGESTION_POLICY) == []
 
 
 def test_the_suggestion_policy_beats_the_fasterpy_policy_on_the_judged_set(default_kb, shared_data):
