@@ -47,7 +47,7 @@ class PerfLanguageServer(LanguageServer):
         self.rules_thread = ThreadPoolExecutor(1, thread_name_prefix="pyperf-rules")
         self.models_thread = ThreadPoolExecutor(2, thread_name_prefix="pyperf-models")
         self.analysis_tasks: dict[str, asyncio.Task] = {}
-        self.hover_cache: OrderedDict[tuple[int, int, int], list[dict]] = OrderedDict()
+        self.hover_cache: OrderedDict[tuple, list[dict]] = OrderedDict()  # (span, version..., boost tags)
         self.outcomes: dict[tuple, JobOutcome] = {}
         self.status_task: asyncio.Task | None = None
         self.pending_problems: list[str] = []  # settings problems found before the client could be told

@@ -7,7 +7,8 @@ and each optimisation job talk to it over a Unix socket (``multiprocessing.conne
 is a service of two operations, and its status; candidates are built by the job, not here
 (``server.remote`` adapts these operations to the optimizer's ``Retriever`` and ``ChatModel``):
 
-- ``{"op": "suggest", "code", "k", "wait": bool}`` -> ``{"ready", "hits": [SuggestionHit.to_json()], "error"}``
+- ``{"op": "suggest", "code", "k", "wait": bool, "boost_tags": [str]}`` ->
+  ``{"ready", "hits": [SuggestionHit.to_json()], "error"}``
   (``wait``: load the knowledge base first rather than answer ``ready: False``)
 - ``{"op": "generate", "messages", "settings": GenerationSettings}`` -> ``{"generations": [Generation],
   "model": file name}`` or ``{"error"}``
@@ -130,7 +131,7 @@ class ModelHost:
             self.llm.done.set()
 
     # --- requests -----------------------------------------------------------------------------------
-    def suggest(self, code: str, k: int, wait: bool = False) -> dict:
+    def suggest(self, code: str, k: int, wait: bool = False, boost_tags: Sequence[str] = ()) -> dict:
         if wait:
             self.load_kb()
         elif self.kb.state == "off":  # not preloaded: load now, in the background, and answer later hovers
@@ -138,7 +139,10 @@ class ModelHost:
             threading.Thread(target=self.load_kb, name="load-kb", daemon=True).start()
         if self.kb.state != "ready":
             return {"ready": False, "hits": [], "error": self.kb.error}
-        hits = self.kb.value.query(code, k=k) if k > 0 else []
+        from kb.query import SUGGESTION_POLICY
+
+        # the judged set's best policy: similarity boosted by the tags of the rules that fire on the code
+        hits = self.kb.value.query(code, k=k, policy=SUGGESTION_POLICY, boost_tags=tuple(boost_tags)) if k > 0 else []
         return {"ready": True, "hits": [hit.to_json() for hit in hits], "error": None}
 
     def generate(self, messages: Sequence[dict[str, str]], settings: GenerationSettings) -> dict:
@@ -163,7 +167,8 @@ class ModelHost:
     def handle(self, request: dict) -> dict:
         op = request.get("op")
         if op == "suggest":
-            return self.suggest(request["code"], int(request.get("k", 2)), bool(request.get("wait")))
+            return self.suggest(request["code"], int(request.get("k", 2)), bool(request.get("wait")),
+                                request.get("boost_tags") or ())
         if op == "generate":
             return self.generate(request["messages"], request["settings"])
         if op == "status":

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from kb.errors import KBError
 from optimizer.candidates import Suggestion
 from optimizer.llm import Generation, GenerationSettings, ModelError
+from optimizer.retrieve import rule_tags
 from server.model_host import HostAddress
 
 
@@ -53,7 +54,8 @@ class RemoteRetriever:
     def suggest(self, code: str, k: int) -> list[Suggestion]:
         if k <= 0:
             return []
-        answer = _ask(self.host, {"op": "suggest", "code": code, "k": k, "wait": True}, KBError)
+        request = {"op": "suggest", "code": code, "k": k, "wait": True, "boost_tags": rule_tags(code)}
+        answer = _ask(self.host, request, KBError)
         if not answer["ready"]:
             raise KBError("no suggestions: the model host's knowledge base is not loaded")
         return [Suggestion.from_json(hit) for hit in answer["hits"]]
