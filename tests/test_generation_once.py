@@ -37,7 +37,7 @@ class RecordingModel:
 
 
 class FakeKnowledgeBase:
-    def query(self, code: str, k: int) -> list[SuggestionHit]:
+    def query(self, code: str, k: int, policy=None, boost_tags=()) -> list[SuggestionHit]:
         return [HIT][:k]
 
 
