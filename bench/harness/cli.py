@@ -21,11 +21,14 @@ from bench.harness.evaluate import (
     slow_against_itself,
     slow_reference_and_candidates,
 )
+from bench.harness.function_eval import function_section, generate_function_rows, run_function_rows
+from bench.harness.function_rows import FunctionRow, function_rows, has_stdin_rows, load_function_rows
 from bench.harness.metrics import noise_floor
 from bench.harness.report import build_report, format_console, metrics_table, write_report
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
 from bench.harness.split import HALVES, Half, select_half
 from optimizer.candidates import ENGINE_PRESETS, Candidate
+from optimizer.project_runs import CapturedCalls
 
 if TYPE_CHECKING:
     from optimizer.pipeline import Optimizer
@@ -48,6 +51,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", choices=["cpu", "wall"], help="time to compare (cpu)")
     parser.add_argument("--out", type=Path, help="folder for report.json, report.md, speedups.png")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _only_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--only", choices=["stdin", "function"],
+                        help="evaluate only the stdin programs or only the function rows (default: both)")
 
 
 def _half_option(parser: argparse.ArgumentParser) -> None:
@@ -83,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     suite = sub.add_parser("suite", help="the embedded benchmark suite (what no arguments runs)")
     _common(suite)
+    _only_option(suite)
     _optimizer_options(suite, default_engine="all", allow_none=True)
     gen = sub.add_parser("generate", help="fill a rows file's generated-code column with the optimizer's output")
-    gen.add_argument("--input", type=Path, required=True, help="JSONL rows (pie-perf columns)")
+    gen.add_argument("--input", type=Path, required=True,
+                     help="JSONL rows (pie-perf columns; function rows with kind: function)")
     gen.add_argument("--tests", type=Path, help="tests folder: the first test's input verifies each candidate")
     gen.add_argument("--out", type=Path, required=True, help="the generations JSONL to write")
     gen.add_argument("--limit", type=int, help="only the first N rows")
@@ -108,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--reference-col", dest="reference_code_col")
     ev.add_argument("--generated-col", dest="model_generated_potentially_faster_code_col")
     _half_option(ev)
+    _only_option(ev)
     aa = sub.add_parser("aa", help="A/A noise floor: the slow programs timed against themselves")
     _common(aa)
     aa.add_argument("--rows", type=Path, dest="generations", help="JSONL of rows (default: the embedded suite)")
@@ -145,7 +156,7 @@ def _optimizer(args: argparse.Namespace, given: dict[str, list[Candidate]] | Non
 
 def resolve_config(args: argparse.Namespace) -> EvalConfig:
     config = load_config(args.config) if args.config else EvalConfig()
-    ignored = ("config", "command", "no_progress", "half", *_OPTIMIZER_FLAGS)
+    ignored = ("config", "command", "no_progress", "half", "only", *_OPTIMIZER_FLAGS)
     flags = {k: v for k, v in vars(args).items() if k not in ignored}
     return apply(config, flags)
 
@@ -155,13 +166,13 @@ def _rows(config: EvalConfig, needs_generations: bool) -> tuple[list[EvalRow], l
         if needs_generations:
             raise DataError("eval needs --generations (or model_generated_outputs_path in --config)")
         return suite_rows(), [], "embedded suite"
-    if config.tests is None:
-        raise DataError("--tests (inputs_outputs_basepath) is required with a rows file")
-    if not config.tests.is_dir():
-        raise DataError(f"{config.tests}: tests folder not found")
     files = config.generations
+    if config.tests is None and (not files[0].is_file() or has_stdin_rows(files[0])):
+        raise DataError("--tests (inputs_outputs_basepath) is required with a rows file")
+    if config.tests is not None and not config.tests.is_dir():
+        raise DataError(f"{config.tests}: tests folder not found")
     labels = [None] if len(files) == 1 else [path.stem for path in files]
-    rows, skipped = load_rows(files[0], config.tests, config.columns, label=labels[0])
+    rows, skipped = load_rows(files[0], config.tests or Path("."), config.columns, label=labels[0])
     for path, label in zip(files[1:], labels[1:], strict=True):
         _add_candidates(rows, path, label, config, skipped)
     if config.reference_file is not None:
@@ -173,7 +184,7 @@ def _rows(config: EvalConfig, needs_generations: bool) -> tuple[list[EvalRow], l
 
 def _add_candidates(rows: list[EvalRow], path: Path, label: str, config: EvalConfig, skipped: list[str]) -> None:
     """Side by side: another generations file over the same rows (same order, same slow code)."""
-    others, problems = load_rows(path, config.tests, config.columns, label=label)
+    others, problems = load_rows(path, config.tests or Path("."), config.columns, label=label)
     skipped.extend(problems)
     if len(others) != len(rows) or any(a.slow_code != b.slow_code for a, b in zip(rows, others, strict=True)):
         raise DataError(f"{path}: its rows are not the same as those of {config.generations[0]}")
@@ -182,7 +193,7 @@ def _add_candidates(rows: list[EvalRow], path: Path, label: str, config: EvalCon
 
 
 def _fill_references(rows: list[EvalRow], config: EvalConfig) -> None:
-    references, _ = load_rows(config.reference_file, config.tests, config.columns)  # type: ignore[arg-type]
+    references, _ = load_rows(config.reference_file, config.tests or Path("."), config.columns)  # type: ignore[arg-type]
     by_slow = {r.slow_code: r.reference_code for r in references if r.reference_code is not None}
     for row in rows:
         if row.reference_code is None:
@@ -214,20 +225,30 @@ def _settings_json(config: EvalConfig, jobs: int | None) -> dict:
 
 
 def command_eval(config: EvalConfig, kind: str, progress: bool, engine: str = "none",
-                 optimizer_args: argparse.Namespace | None = None, half: Half | None = None) -> int:
+                 optimizer_args: argparse.Namespace | None = None, half: Half | None = None,
+                 only: str | None = None) -> int:
     rows, skipped, source = _rows(config, needs_generations=kind == "eval")
+    functions = [] if only == "stdin" else function_rows(config.generations, config.columns, skipped)
+    rows = [] if only == "function" else rows
     if half is not None:
         rows = select_half(rows, half, lambda row: row.problem_id)
     if config.limit is not None:
-        rows = rows[: config.limit]
+        rows, functions = rows[: config.limit], functions[: config.limit]
     generation: dict[str, dict] = {}
+    function_generation: dict[str, dict] = {}
+    captured: dict[str, CapturedCalls] = {}
     if engine != "none" and optimizer_args is not None:
-        generation = _optimize_suite(rows, optimizer_args, progress)
+        generation, function_generation, captured = _optimize_suite(rows, functions, optimizer_args, progress)
     run, isolation = _run(config, rows, slow_reference_and_candidates, progress, kind)
     extra = {"source": source, "skipped_lines": skipped,
              "slow_pass_rate": _pass_rate(run, "slow"), "protocol": _protocol(kind, engine)}
     if generation:
         extra["generation"] = generation
+    if functions:
+        settings = _settings(config)
+        function_run = run_function_rows(functions, settings.timing, settings.limits, config.mode, config.jobs,
+                                         captured, progress)
+        extra["functions"] = function_section(function_run, function_generation)
     report = build_report(kind, run, _settings_json(config, config.jobs), isolation, extra)
     table = metrics_table(report["programs"])
     out = config.out or DEFAULT_OUT / kind
@@ -236,6 +257,10 @@ def command_eval(config: EvalConfig, kind: str, progress: bool, engine: str = "n
     print(format_console(table))
     print(f"slow programs passing their tests: {extra['slow_pass_rate']:.3f}; "
           f"{report['n_invalid_rows']} invalid rows; {report['elapsed_s']} s")
+    if functions:
+        print(f"\nfunction rows ({extra['functions']['n_rows']}, {extra['functions']['n_invalid_rows']} invalid, "
+              f"{extra['functions']['elapsed_s']} s):")
+        print(format_console(metrics_table(extra["functions"]["programs"])))
     print(f"report: {out / 'report.md'}")
     if run.interrupted:
         print("interrupted: the report holds the rows that finished", file=sys.stderr)
@@ -243,16 +268,25 @@ def command_eval(config: EvalConfig, kind: str, progress: bool, engine: str = "n
     return 0
 
 
-def _optimize_suite(rows: list[EvalRow], args: argparse.Namespace, progress: bool) -> dict[str, dict]:
-    """Run the optimizer on each row (verification sees the first test's input only) as program "optimizer"."""
+def _optimize_suite(rows: list[EvalRow], functions: list[FunctionRow], args: argparse.Namespace, progress: bool,
+                    ) -> tuple[dict[str, dict], dict[str, dict], dict[str, CapturedCalls]]:
+    """Run the optimizer on each row as program "optimizer": a stdin row verified on its largest test's input
+    only, a function row on the editor's path. Also returns the function rows' captured calls, for reuse."""
     from bench.harness.generate import generate_rows
 
     generation = {}
+    function_generation: dict[str, dict] = {}
+    captured: dict[str, CapturedCalls] = {}
     with _optimizer(args) as optimizer:
         for row, record in zip(rows, generate_rows(rows, optimizer, progress, which="largest"), strict=True):
             row.candidates = [("optimizer", record[Columns.generated])]
             generation[row.problem_id] = record["generation"]
-    return generation
+        for function, code, record, calls in generate_function_rows(functions, optimizer, progress):
+            function.candidates = [("optimizer", code)]
+            function_generation[function.problem_id] = record
+            if calls is not None:
+                captured[function.problem_id] = calls
+    return generation, function_generation, captured
 
 
 def _protocol(kind: str, engine: str = "none") -> str:
@@ -272,6 +306,8 @@ def command_generate(args: argparse.Namespace, progress: bool) -> int:
     from bench.harness.generate import read_candidate_files
 
     rows, skipped = load_rows(args.input, args.tests or args.input.parent / "tests")
+    functions, problems = load_function_rows(args.input)
+    skipped += problems
     if args.half is not None:
         rows = select_half(rows, args.half, lambda row: row.problem_id)
     rows = rows[: args.limit] if args.limit is not None else rows
@@ -282,7 +318,7 @@ def command_generate(args: argparse.Namespace, progress: bool) -> int:
     for line in skipped:
         print(line, file=sys.stderr)
     with _optimizer(args, given) as optimizer:
-        stats = write_generations(rows, optimizer, args.out, progress, resume=args.resume)
+        stats = write_generations(rows, optimizer, args.out, progress, resume=args.resume, function_rows=functions)
     print(stats.summary())
     print(f"generations: {args.out}")
     return 0
@@ -332,8 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "aa":
             return command_aa(config, progress)
         if command == "suite":
-            return command_eval(config, command, progress, args.engine, args)
-        return command_eval(config, command, progress, half=args.half)
+            return command_eval(config, command, progress, args.engine, args, only=args.only)
+        return command_eval(config, command, progress, half=args.half, only=args.only)
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from tqdm import tqdm
 
@@ -54,6 +55,10 @@ class RowResult:
     n_tests: int = 0
     error: str | None = None
 
+    @property
+    def names(self) -> list[str]:
+        return list(self.timings)
+
     def speedup(self, name: str) -> float | None:
         """``slow / name`` when both passed every test; ``None`` when ``name`` is wrong or absent."""
         slow, other = self.timings.get(SLOW), self.timings.get(name)
@@ -72,9 +77,27 @@ class RowResult:
         }
 
 
+ResultT = TypeVar("ResultT", bound="RowOutcome")
+
+
+class RowOutcome(Protocol):
+    """What a report needs of a row's result: stdin rows (``RowResult``) and function rows alike."""
+
+    error: str | None
+
+    @property
+    def names(self) -> list[str]:
+        """The programs evaluated, the slow one first."""
+        ...
+
+    def speedup(self, name: str) -> float | None: ...
+
+    def to_json(self) -> dict: ...
+
+
 @dataclass
-class EvalRun:
-    results: list[RowResult]
+class EvalRun(Generic[ResultT]):
+    results: list[ResultT]
     interrupted: bool
     elapsed_s: float
 
@@ -114,21 +137,30 @@ def _expected_output_check(tests: Sequence[TestCase], float_tol: float):
 
 def evaluate(rows: Sequence[EvalRow], runner: Runner, settings: EvalSettings,
              select: ProgramSelection = slow_reference_and_candidates, progress: bool = True,
-             description: str = "evaluating") -> EvalRun:
+             description: str = "evaluating") -> EvalRun[RowResult]:
     """Evaluate rows in parallel (one worker per row at a time); Ctrl-C returns what finished."""
+    return run_rows(rows, lambda row: evaluate_row(row, runner, settings, select), runner, _killed, progress,
+                    description)
+
+
+def run_rows(rows: Sequence[Any], evaluate_one: Callable[[Any], ResultT], runner: Runner,
+             killed: Callable[[ResultT], bool], progress: bool = True, description: str = "evaluating",
+             ) -> EvalRun[ResultT]:
+    """``evaluate_one`` on each row (each has an ``index``), ``runner.jobs`` rows at a time; Ctrl-C kills the runs
+    in flight and returns the rows that finished (``killed`` tells a row cut short from one that failed)."""
     started = time.perf_counter()
-    results: dict[int, RowResult] = {}
+    results: dict[int, ResultT] = {}
     interrupted = False
     pool = ThreadPoolExecutor(max_workers=runner.jobs)
     # Rows take seconds each: show every one as it finishes (tqdm's default throttling can hide them).
     bar = tqdm(total=len(rows), desc=description, unit="row", disable=not progress, dynamic_ncols=True,
                mininterval=0, miniters=1)
-    pending: set[Future[RowResult]] = set()
+    pending: set[Future[ResultT]] = set()
     try:
         # Submitting inside the try: a Ctrl-C between two submits must still kill the runs already started,
         # or the pool's exit would wait for them (a hanging program holds the process for its full timeout).
         for row in rows:
-            pending.add(pool.submit(evaluate_row, row, runner, settings, select))
+            pending.add(pool.submit(evaluate_one, row))
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
@@ -145,7 +177,7 @@ def evaluate(rows: Sequence[EvalRow], runner: Runner, settings: EvalSettings,
         bar.close()
     ordered = [results[row.index] for row in rows if row.index in results]
     if interrupted:
-        ordered = [r for r in ordered if not _killed(r)]
+        ordered = [r for r in ordered if not killed(r)]
     return EvalRun(ordered, interrupted, time.perf_counter() - started)
 
 

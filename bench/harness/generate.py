@@ -15,12 +15,15 @@ import json
 import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
 from tqdm import tqdm
 
 from bench.core.cases import load_tests
+from bench.harness.function_eval import generate_function_rows
+from bench.harness.function_rows import FunctionRow, row_record
 from bench.harness.rows import Columns, EvalRow, load_rows
 from optimizer.candidates import ENGINE_PRESETS, Candidate, VerificationInputs
 from optimizer.generate import CandidateGenerator, GeneratorSettings
@@ -151,13 +154,17 @@ def generate_rows(rows: Sequence[EvalRow], optimizer: Optimizer, progress: bool 
 
 
 def write_generations(rows: Sequence[EvalRow], optimizer: Optimizer, out: Path, progress: bool = True,
-                      resume: bool = False) -> GenerationStats:
-    """Write one JSONL line per row as it finishes; ``resume`` skips rows already in ``out``."""
+                      resume: bool = False, function_rows: Sequence[FunctionRow] = ()) -> GenerationStats:
+    """Write one JSONL line per row as it finishes, the stdin rows first, then the function rows (their folders
+    relative to ``out``'s); ``resume`` skips rows already in ``out``."""
     done = _done_rows(out) if resume else 0
     stats = GenerationStats()
     out.parent.mkdir(parents=True, exist_ok=True)
+    functions = ({**row_record(row, code, out.parent.resolve()), "generation": generation}
+                 for row, code, generation, _ in generate_function_rows(function_rows[max(0, done - len(rows)):],
+                                                                         optimizer, progress))
     with out.open("a" if resume else "w", encoding="utf-8") as f:
-        for record in generate_rows(rows[done:], optimizer, progress):
+        for record in chain(generate_rows(rows[done:], optimizer, progress), functions):
             f.write(json.dumps(record) + "\n")
             f.flush()
             stats.add(record["generation"])

@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.harness.evaluate import SLOW, EvalRun
@@ -43,14 +44,14 @@ def program_names(run: EvalRun) -> list[str]:
     """Every program evaluated besides the slow one, in first-seen order."""
     names: list[str] = []
     for result in run.results:
-        names.extend(n for n in result.timings if n != SLOW and n not in names)
+        names.extend(n for n in result.names if n != SLOW and n not in names)
     return names
 
 
 def program_metrics(run: EvalRun) -> dict[str, dict]:
     """Metrics per program over the valid rows that have it (valid: the slow program passes its tests)."""
     valid = [r for r in run.results if r.error is None]
-    return {name: summarise([r.speedup(name) for r in valid if name in r.timings]) for name in program_names(run)}
+    return {name: summarise([r.speedup(name) for r in valid if name in r.names]) for name in program_names(run)}
 
 
 def build_report(kind: str, run: EvalRun, settings: dict, isolation: dict, extra: dict) -> dict:
@@ -127,10 +128,21 @@ def _report_markdown(report: dict, title: str, summary_table: list[list[str]], p
     ]
     if plotted:
         parts += ["", "![speedups](speedups.png)"]
-    names = list(report["programs"])
-    parts += ["", "## Rows", "", "| # | problem | " + " | ".join(names) + " | notes |",
-              "|---|---|" + "---|" * (len(names) + 1)]
-    for row in report["rows"]:
+    parts += ["", "## Rows", "", *_rows_markdown(report, _verification_note)]
+    functions = report.get("functions")
+    if functions:
+        parts += ["", "## Function rows", "", functions["protocol"], "",
+                  f"{functions['n_rows']} rows ({functions['n_invalid_rows']} invalid), {functions['elapsed_s']} s",
+                  "", _markdown(metrics_table(functions["programs"])), "",
+                  *_rows_markdown(functions, lambda generation: generation.get("evidence", ""))]
+    return "\n".join(parts) + "\n"
+
+
+def _rows_markdown(section: dict, generation_note: Callable[[dict], str]) -> list[str]:
+    """One line per row: each program's speedup or "fail", and notes (errors, failures, the optimizer's pick)."""
+    names = list(section["programs"])
+    lines = ["| # | problem | " + " | ".join(names) + " | notes |", "|---|---|" + "---|" * (len(names) + 1)]
+    for row in section["rows"]:
         cells = []
         notes = [row["error"]] if row["error"] else []
         for name in names:
@@ -139,12 +151,12 @@ def _report_markdown(report: dict, title: str, summary_table: list[list[str]], p
             cells.append(f"{speedup:.2f}x" if speedup is not None else "fail" if program else "-")
             if program.get("failure"):
                 notes.append(f"{name}: {program['failure']}")
-        generation = report.get("generation", {}).get(row["problem_id"])
-        if generation:
-            notes.append(_verification_note(generation))
+        generation = section.get("generation", {}).get(row["problem_id"])
+        if generation and generation_note(generation):
+            notes.append(generation_note(generation))
         note = "; ".join(notes).replace("|", "\\|").replace("\n", " ")[:300]
-        parts.append(f"| {row['index']} | {row['problem_id']} | " + " | ".join(cells) + f" | {note} |")
-    return "\n".join(parts) + "\n"
+        lines.append(f"| {row['index']} | {row['problem_id']} | " + " | ".join(cells) + f" | {note} |")
+    return lines
 
 
 def _verification_note(generation: dict) -> str:

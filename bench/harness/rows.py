@@ -9,6 +9,8 @@ from bench.core.cases import folder_name_problem
 from bench.core.jsonl import read_jsonl
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
+# A JSONL row with this "kind" is a function-level row (bench.harness.function_rows), not a stdin program.
+FUNCTION_KIND = "function"
 
 
 class DataError(ValueError):
@@ -45,7 +47,7 @@ def candidate_names(label: str | None, count: int, listed: bool) -> list[str]:
 
 def load_rows(path: Path, tests_root: Path, columns: Columns = Columns(), strict: bool = False,
               label: str | None = None) -> tuple[list[EvalRow], list[str]]:
-    """Read a generations JSONL whose tests lie in ``tests_root/{problem_id}/``.
+    """Read the stdin rows of a generations JSONL whose tests lie in ``tests_root/{problem_id}/``.
 
     Candidates are named by ``candidate_names(label, ...)``. A bad line (not a JSON object, no slow code, or a
     problem id that is not a plain folder name) is reported with its number and skipped, or raises
@@ -63,6 +65,8 @@ def load_rows(path: Path, tests_root: Path, columns: Columns = Columns(), strict
         problems.append(problem)
 
     for number, record in read_jsonl(path, lambda bad: skip(bad.line, bad.reason)):
+        if record.get("kind") == FUNCTION_KIND:
+            continue  # read by bench.harness.function_rows.load_function_rows
         if columns.slow not in record:
             skip(number, f"missing column {columns.slow!r}")
             continue

@@ -13,7 +13,7 @@ class Palette:
         for code in codes:
             if len(code) != 7 or code[0] != "#" or not _HEX.issuperset(code[1:]):
                 raise ValueError(f"not a colour: {code!r}")
-            colours.append((int(code[1:3], 16), int(code[3:5], 16), int(code[5:7], 16)))
+            colours.append(tuple(bytes.fromhex(code[1:])))
         return cls(colours)
 
     def __len__(self):
