@@ -1,6 +1,7 @@
 """Candidate generation: the AST rules, the LLM (with or without retrieved suggestions), composed.
 
-Three switches (``Engines``) choose what runs: the rules alone propose deterministic rewrites; the LLM alone
+Three switches (``Engines``) choose what runs: the rules alone propose deterministic rewrites (their fixpoint and
+its variants: each fired rule left out, each fired family alone; the verifier picks the fastest); the LLM alone
 rewrites the code, shown the knowledge base's top suggestions when retrieval is on; with both, the rules run
 first, the LLM works on their output, and the rules run again on each of the LLM's answers. The model and the
 retriever are whatever satisfies ``ChatModel`` and ``Retriever``: by default an in-process GGUF model (or, when
@@ -21,7 +22,7 @@ from optimizer.llm import GenerationSettings, LocalModel, ModelError
 from optimizer.openai_model import EndpointSettings, OpenAIModel
 from optimizer.prompt import build_messages
 from optimizer.retrieve import KnowledgeBaseRetriever
-from optimizer.rules import rewrite
+from optimizer.rules.engine import MAX_RULE_VARIANTS, VARIANTS_TIME_BUDGET_S, rewrite_variants
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class GeneratorSettings:
     # An OpenAI-compatible endpoint that writes the LLM's candidates instead of the local GGUF (its n, temperature,
     # answer length and timeout replace those of ``generation``).
     endpoint: EndpointSettings | None = None
+    # The rules' candidates per input (the fixpoint and its variants) and the seconds computing the variants may take.
+    max_rule_candidates: int = MAX_RULE_VARIANTS
+    rule_search_budget_s: float = VARIANTS_TIME_BUDGET_S
 
 
 class CandidateGenerator:
@@ -97,16 +101,18 @@ class CandidateGenerator:
         return found
 
     def _rules(self, code: str, after: Candidate | None = None) -> list[Candidate]:
+        """The rules' candidates for ``code``, the fixpoint first; each names the rules whose edits it holds."""
         try:
-            result = rewrite(code)
+            variants = rewrite_variants(
+                code, max_variants=self.settings.max_rule_candidates, time_budget_s=self.settings.rule_search_budget_s
+            )
         except SyntaxError:
             return []
-        if not result.applied:
-            return []
-        codes = tuple(dict.fromkeys(f.code for f in result.applied))
         if after is None:
-            return [Candidate(result.code, "rules", codes)]
-        return [Candidate(result.code, f"{after.engine}+rules", after.rules + codes, after.suggestions, after.model)]
+            return [Candidate(v.result.code, "rules", v.rule_codes) for v in variants]
+        engine = f"{after.engine}+rules"
+        return [Candidate(v.result.code, engine, after.rules + v.rule_codes, after.suggestions, after.model)
+                for v in variants]
 
     def _llm(self, code: str, engine: str, suggestions: Sequence[Suggestion]) -> list[Candidate]:
         messages = build_messages(code, suggestions, max_suggestions=self.settings.top_k)

@@ -71,15 +71,15 @@ def host(tmp_path: Path) -> tuple[RecordingHost, HostAddress]:
 
 @pytest.fixture
 def rules_inputs(monkeypatch) -> list[str]:
-    """The code each run of the rules' rewrite was given, in order."""
+    """The code each run of the rules' stage (the fixpoint and its variants, in one call) was given, in order."""
     seen: list[str] = []
-    rewrite = optimizer.generate.rewrite
+    rewrite_variants = optimizer.generate.rewrite_variants
 
-    def recording(code: str):
+    def recording(code: str, **options):
         seen.append(code)
-        return rewrite(code)
+        return rewrite_variants(code, **options)
 
-    monkeypatch.setattr(optimizer.generate, "rewrite", recording)
+    monkeypatch.setattr(optimizer.generate, "rewrite_variants", recording)
     return seen
 
 

@@ -1,11 +1,17 @@
-"""Running the rules: all findings of a source, applying edits, and rewriting to a fixpoint."""
+"""Running the rules: all findings of a source, applying edits, rewriting to a fixpoint, and the variants of it.
+
+One fixpoint is one guess: a rule that fires everywhere and rarely pays (issue 14) drags a rewrite that another
+rule made faster back into the noise. ``rewrite_variants`` therefore also proposes each rule family alone and the
+fixpoint minus each rule that fired, for the verifier to pick the fastest.
+"""
 
 from __future__ import annotations
 
 import ast
 import logging
 import re
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -174,4 +180,84 @@ def _one_by_one(code: str, findings: list[Finding]) -> tuple[list[Finding], str]
     return kept, candidate
 
 
-__all__ = ["OverlappingEditsError", "RewriteResult", "SourceSyntaxError", "apply_edits", "find_all", "rewrite"]
+def rule_family(rule: Rule) -> str:
+    """The family of a rule: the module it lives in (``collecting``, ``input_output``, ...)."""
+    return type(rule).__module__.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class RewriteVariant:
+    """One candidate of the rules: how it was made ("fixpoint", "family:<module>", "without:<code>") and the result."""
+
+    label: str
+    result: RewriteResult
+
+    @property
+    def rule_codes(self) -> tuple[str, ...]:
+        """The codes of the rules whose edits the code contains, each once, in the order they were first applied."""
+        return tuple(dict.fromkeys(f.code for f in self.result.applied))
+
+
+# How many variants ``rewrite_variants`` returns at most (the fixpoint included): each is verified, i.e. timed
+# against the original, so the cap bounds verification time as much as rewriting time.
+MAX_RULE_VARIANTS = 6
+# Seconds the variants after the fixpoint may take to compute together (the fixpoint itself is always computed).
+VARIANTS_TIME_BUDGET_S = 2.0
+
+
+def rewrite_variants(
+    source: str,
+    rules: Sequence[Rule] | None = None,
+    max_variants: int = MAX_RULE_VARIANTS,
+    time_budget_s: float = VARIANTS_TIME_BUDGET_S,
+) -> list[RewriteVariant]:
+    """The fixpoint of ``rewrite``, then the fixpoint minus each rule that fired, then each fired family alone.
+
+    Only variants that change ``source`` and differ from every earlier one (by code) are kept; the list stops at
+    ``max_variants`` or when ``time_budget_s`` has passed. Empty when no rule applies. The "minus" variants come
+    before the families because the rules that fire everywhere and rarely pay are what a fixpoint most often
+    needs to lose. Raises ``SourceSyntaxError`` when ``source`` does not parse.
+    """
+    from optimizer.rules import ALL_RULES
+
+    active = list(ALL_RULES if rules is None else rules)
+    deadline = time.monotonic() + time_budget_s
+    fixpoint = RewriteVariant("fixpoint", rewrite(source, active))
+    fired = fixpoint.rule_codes
+    families = dict.fromkeys(rule_family(r) for r in active if r.code in fired)
+    plans = [(f"without:{code}", [r for r in active if r.code != code]) for code in fired]
+    plans += [(f"family:{family}", [r for r in active if rule_family(r) == family]) for family in families]
+    variants: list[RewriteVariant] = []
+    seen = {source}
+    for variant in _computed(fixpoint, plans, source, deadline):
+        if len(variants) >= max_variants:
+            break
+        if variant.result.code not in seen:
+            seen.add(variant.result.code)
+            variants.append(variant)
+    return variants
+
+
+def _computed(
+    fixpoint: RewriteVariant, plans: list[tuple[str, list[Rule]]], source: str, deadline: float
+) -> Iterator[RewriteVariant]:
+    """The fixpoint, then each plan's rewrite, lazily, until the deadline passes."""
+    yield fixpoint
+    for label, rules in plans:
+        if time.monotonic() > deadline:
+            return
+        yield RewriteVariant(label, rewrite(source, rules))
+
+
+__all__ = [
+    "MAX_RULE_VARIANTS",
+    "OverlappingEditsError",
+    "RewriteResult",
+    "RewriteVariant",
+    "SourceSyntaxError",
+    "apply_edits",
+    "find_all",
+    "rewrite",
+    "rewrite_variants",
+    "rule_family",
+]
