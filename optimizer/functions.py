@@ -107,7 +107,8 @@ def hypothesis_calls(module_source: str, name: str, count: int = MAX_CALLS_PER_S
         strategies.append(strategy)
     if not strategies:
         return []
-    return [FunctionCall(", ".join(repr(v) for v in values), "hypothesis") for values in _draw(strategies, count)]
+    drawn = draw_examples(strategies, count)
+    return [FunctionCall(", ".join(repr(v) for v in values), "hypothesis") for values in drawn]
 
 
 def _literal_args(arguments: str) -> list[ast.expr]:
@@ -151,7 +152,8 @@ def _strategy(annotation: ast.expr | None, seeds: Sequence[object]):
     return None
 
 
-def _draw(strategies: list, count: int) -> list[tuple]:
+def draw_examples(strategies: list, count: int) -> list[tuple]:
+    """Up to ``count`` distinct tuples drawn from ``strategies``, the same on every run (derandomized)."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
