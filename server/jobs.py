@@ -53,8 +53,8 @@ class JobRequest:
     time_budget_s: float = 120.0
     host: HostAddress | None = None
     rewrite: str | None = None  # a given rewrite of ``source`` (a rule's quick fix): verified, nothing generated
-    path: str | None = None  # the document's file and the workspace root, for a function or method of a project:
-    workspace: str | None = None  # its package is imported from there and its tests run there
+    path: str | None = None  # the document's file (named in the report) and, for a function or method of a project,
+    workspace: str | None = None  # the workspace root: its package is imported from there and its tests run there
     captured: CapturedCalls | None = None  # the calls an earlier job captured from the tests for this text and name
     python: str | None = None  # the interpreter that runs the user's code in the sandbox; None: this one
     endpoint: EndpointSettings | None = None  # an OpenAI-compatible endpoint writes the LLM's candidates

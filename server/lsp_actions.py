@@ -284,9 +284,10 @@ def job_request(ls: PerfLanguageServer, uri: str, state: DocumentState, data: di
         workspace = ls.workspace_root or (path.parent if path else None)
         return JobRequest("function", state.text, s.engines, name=data["name"], path=str(path) if path else None,
                           workspace=str(workspace) if workspace else None, **common)
-    inputs = program_inputs(document_path(uri), state.parsed.tree, state.text,
-                            s.verification.input_files, s.verification.sibling_inputs, ls.workspace_root)
-    return JobRequest("program", state.text, s.engines, inputs=inputs, **common)
+    path = document_path(uri)
+    inputs = program_inputs(path, state.parsed.tree, state.text, s.verification.input_files,
+                            s.verification.sibling_inputs, ls.workspace_root)
+    return JobRequest("program", state.text, s.engines, inputs=inputs, path=str(path) if path else None, **common)
 
 
 def workspace_edit(ls: PerfLanguageServer, uri: str, version: int, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
