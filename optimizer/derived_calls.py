@@ -140,18 +140,17 @@ def _unique(calls: Iterator[tuple[tuple, dict, str]], seen: set[str]) -> list[De
 
 
 def _boundary_calls(observed: Sequence[Arguments]) -> Iterator[tuple[tuple, dict, str]]:
-    """Each observed call with one argument at a time replaced by a boundary value of its type and shape, the
-    observed calls taken in turn so that the caps leave every one some."""
-    return _in_turn([list(_boundary_variants(args, kwargs)) for args, kwargs in observed])
-
-
-def _boundary_variants(args: tuple, kwargs: dict) -> Iterator[tuple[tuple, dict, str]]:
-    for i, value in enumerate(args):
-        for variant, what in _boundary_values(value):
-            yield (*args[:i], variant, *args[i + 1:]), kwargs, f"{what} for argument {i + 1}"
-    for name, value in kwargs.items():
-        for variant, what in _boundary_values(value):
-            yield args, {**kwargs, name: variant}, f"{what} for {name}"
+    """Each observed call with one argument at a time replaced by a boundary value of its type and shape; every
+    argument of every call taken in turn, so that the cap leaves each its likeliest boundaries (empty, 0)."""
+    rows = []
+    for args, kwargs in observed:
+        for i, value in enumerate(args):
+            rows.append([((*args[:i], variant, *args[i + 1:]), kwargs, f"{what} for argument {i + 1}")
+                         for variant, what in _boundary_values(value)])
+        for name, value in kwargs.items():
+            rows.append([(args, {**kwargs, name: variant}, f"{what} for {name}")
+                         for variant, what in _boundary_values(value)])
+    return _in_turn(rows)
 
 
 def _in_turn(rows: Sequence[Sequence[tuple[tuple, dict, str]]]) -> Iterator[tuple[tuple, dict, str]]:

@@ -6,19 +6,24 @@ by ``deep_difference``; calls whose outcome differs between two runs of the orig
 are dropped and counted, as are outcomes that cannot be pickled. (b) The tests that made those calls are run
 against the candidate: any failure rejects it. Survivors are timed on the replayed calls, repeated to ~50 ms,
 interleaved with the original, with the usual noise-aware threshold (``verify_candidates``).
+
+Trust by origin, as for stdin programs (``needs_derived_inputs``): a candidate that a model wrote, or an unsafe
+rule's, must also match the original on calls derived from the captured ones (``optimizer.derived_calls``:
+boundary values and hypothesis draws of the same types and shapes, the original as the oracle and the filter).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bench.core.runner import Runner
 from optimizer.candidates import Candidate, Verdict, VerificationInputs
+from optimizer.derived_calls import CheckedCalls, check_on_original, derive_calls, first_wrong
 from optimizer.package_context import ModuleContext
 from optimizer.project_runs import CapturedCalls, ProjectRunError, driver_program, driver_request, run_driver
 from optimizer.syntax import syntax_problem
-from optimizer.verify import VerifySettings, verify_candidates
+from optimizer.verify import VerifySettings, needs_derived_inputs, verify_candidates
 
 TARGET_TIME_S = 0.05  # how long the replayed calls should take per timed run, so they dominate its cost
 MAX_FAILED_TESTS_SHOWN = 2
@@ -31,16 +36,19 @@ class Evidence:
     calls: int
     tests: tuple[str, ...]
     dropped: dict[str, int]  # why calls were left out -> how many
+    derived: CheckedCalls = field(default_factory=CheckedCalls)
 
     def describe(self) -> str:
-        """E.g. "37 calls captured from 5 tests (tests/test_catalog.py), 5 tests pass"."""
+        """E.g. "37 calls captured from 5 tests (tests/test_catalog.py), 5 tests pass; 24 derived calls"."""
         files = sorted({t.split("::", 1)[0] for t in self.tests})
         tests = f"{len(self.tests)} test{'s' if len(self.tests) != 1 else ''}"
         verb = "passes" if len(self.tests) == 1 else "pass"
         text = f"{self.calls} call{'s' if self.calls != 1 else ''} captured from {tests} ({', '.join(files)}), " \
                f"{tests} {verb}"
         dropped = ", ".join(f"{n} {why}" for why, n in self.dropped.items() if n)
-        return f"{text}; left out: {dropped}" if dropped else text
+        text = f"{text}; left out: {dropped}" if dropped else text
+        derived = self.derived.describe()
+        return f"{text}; {derived}" if derived else text
 
 
 class ProjectVerifier:
@@ -54,6 +62,12 @@ class ProjectVerifier:
 
     def _run(self, mode: str, overlay: str | None = None, **fields: object) -> dict:
         return run_driver(self.runner, self.context, self.qualname, mode, overlay, self.settings.limits, **fields)
+
+    def _run_derived(self, mode: str, overlay: str | None = None, **fields: object) -> dict:
+        """A run of the original on derived calls: one that loops is cut at the derived calls' budget."""
+        limits = replace(self.settings.limits,
+                         timeout_s=min(self.settings.limits.timeout_s, self.settings.derived_budget_s))
+        return run_driver(self.runner, self.context, self.qualname, mode, overlay, limits, **fields)
 
     def verify(self, modules: Sequence[Candidate]) -> list[Verdict]:
         """One verdict per candidate module (the whole module's text, the target rewritten)."""
@@ -92,22 +106,42 @@ class ProjectVerifier:
         if not calls:
             return [Verdict("unverified", "no captured call behaves the same on two runs of the original")
                     for _ in modules]
-        evidence = Evidence(len(calls), tuple(tests), {"with unpicklable arguments": captured.skipped, **dropped})
+        wanting = {i for i, m in enumerate(modules) if self.settings.derived_inputs and needs_derived_inputs(m)}
+        derived = self._derived_calls(calls, expected) if wanting else CheckedCalls()
+        evidence = Evidence(len(calls), tuple(tests), {"with unpicklable arguments": captured.skipped, **dropped},
+                            derived)
         common = {"inputs_used": len(calls), "input_sources": {"captured calls": len(calls)},
                   "evidence": evidence.describe()}
         verdicts: list[Verdict | None] = [None] * len(modules)
+        checked = [0] * len(modules)
         for i, module in enumerate(modules):
             self.progress(f"checking candidate {i + 1} of {len(modules)} on the calls and {len(tests)} tests")
             problems = self._problems(module.code, calls, expected, tests)
+            if not problems and i in wanting:
+                checked[i], wrong = first_wrong(self._run, module.code, derived)
+                problems = [wrong] if wrong else []
             if problems:
-                verdicts[i] = Verdict("wrong", "; ".join(problems), inputs_used=len(calls))
+                verdicts[i] = Verdict("wrong", "; ".join(problems), inputs_used=len(calls),
+                                      derived_inputs_checked=checked[i])
         survivors = [i for i, v in enumerate(verdicts) if v is None]
         if survivors:
             self.progress(f"timing {len(survivors)} candidate{'s' if len(survivors) != 1 else ''} on the calls")
             timed = self._time([modules[i] for i in survivors], calls, mutates)
             for i, verdict in zip(survivors, timed, strict=True):
-                verdicts[i] = replace(verdict, **common) if verdict.status != "invalid" else verdict
+                if verdict.status != "invalid":
+                    verdicts[i] = replace(verdict, **common, derived_inputs_checked=checked[i])
+                else:
+                    verdicts[i] = verdict
         return [v for v in verdicts if v is not None]
+
+    def _derived_calls(self, calls: list[str], expected: list[str]) -> CheckedCalls:
+        """Calls derived from the captured ones that the original handles as it handles those (none from calls
+        whose arguments are not plain data: a method's ``self``, the project's objects)."""
+        derived = derive_calls(calls, self.settings.derived_max_inputs)
+        if not derived:
+            return CheckedCalls()
+        self.progress(f"running the original on {len(derived)} derived calls")
+        return check_on_original(self._run_derived, derived, expected, self.settings.derived_budget_s)
 
     def _stable_calls(self) -> tuple[list[str], list[str], list[bool], dict[str, int]]:
         """The calls whose outcome can be pickled and is the same on two runs of the original."""
