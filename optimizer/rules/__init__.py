@@ -8,6 +8,7 @@ from optimizer.rules.arith import IntSqrt, PowMod
 from optimizer.rules.base import Finding, Rule, Source, SourceSyntaxError, TextEdit
 from optimizer.rules.collecting import AccumulateLoop, AppendToComprehension, CounterLoop, StringConcatInLoop
 from optimizer.rules.dicts import DictGetCounting, DictKeysMembership
+from optimizer.rules.digits import DigitCountLoop
 from optimizer.rules.engine import OverlappingEditsError, RewriteResult, apply_edits, find_all, rewrite
 from optimizer.rules.hoisting import RegexInLoop, SortedInLoop, WhileLenHoist
 from optimizer.rules.imports import UnusedImport
@@ -48,6 +49,7 @@ ALL_RULES: tuple[Rule, ...] = (
     RegexInLoop(),
     WhileLenHoist(),
     MemoizeRecursion(),
+    DigitCountLoop(),
     PowMod(),
     IntSqrt(),
     RangeLenIndex(),
