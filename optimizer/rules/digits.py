@@ -59,9 +59,7 @@ class DigitCountLoop(Rule):
         condition = source.segment(loop.test)
         count = f"len(str({number}))" + (f" - {skipped}" if skipped else "")
         rest = f"int(str({number})[0])" if skipped else "0"
-        text = source.newline.join(
-            [f"if {condition}:", f"{inner}{counter} += {count}", f"{inner}{number} = {rest}"]
-        )
+        text = source.newline.join([f"if {condition}:", f"{inner}{counter} += {count}", f"{inner}{number} = {rest}"])
         return self.header_finding(
             source,
             loop,
@@ -118,13 +116,9 @@ def _divided_name(source: Source, stmt: ast.stmt) -> str | None:
 
 
 def _incremented_name(stmt: ast.stmt) -> str | None:
-    """``c`` of ``c += 1`` or ``c = c + 1``."""
+    """``c`` of ``c += 1`` (``c = c + 1`` is not recognised: the kinds cannot see through it)."""
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and _is_one(stmt.value):
         return stmt.target.id if isinstance(stmt.target, ast.Name) else None
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        name, value = stmt.targets[0].id, stmt.value
-        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and _is_name(value.left, name):
-            return name if _is_one(value.right) else None
     return None
 
 
