@@ -29,6 +29,7 @@ from optimizer.pipeline import Optimizer
 from optimizer.project_optimize import CAPTURE_TIMEOUT_FACTOR, optimize_target
 from optimizer.project_runs import CapturedCalls, ProjectRunError, capture_calls
 from optimizer.project_verify import MAX_FAILED_TESTS_SHOWN, ProjectVerifier
+from optimizer.syntax import syntax_problem
 from optimizer.targets import find_target
 from optimizer.verify import VerifySettings
 
@@ -37,7 +38,7 @@ PROTOCOL = ("function rows: the slow module's calls captured from the package's 
             "the tests that made them, then timed on the replayed calls side by side with the slow module")
 CORRECT = ("faster", "not_faster")
 # What keeps a row from being evaluated at all: its package, its tests or the slow module itself.
-ROW_ERRORS = (ProjectRunError, PackageContextError, DataError, FunctionNotFoundError, SyntaxError)
+ROW_ERRORS = (ProjectRunError, PackageContextError, DataError, FunctionNotFoundError)
 
 
 @dataclass
@@ -83,6 +84,9 @@ def capture_limits(settings: VerifySettings) -> VerifySettings:
 
 def capture_row(row: FunctionRow, runner: Runner, settings: VerifySettings) -> CapturedCalls:
     """The slow module's calls of the target, captured from the row's tests; ROW_ERRORS when that cannot be."""
+    problem = syntax_problem(row.slow_code)
+    if problem is not None:
+        raise DataError(f"the slow module {problem}")
     find_target(ast.parse(row.slow_code), row.slow_code, row.qualname)
     return capture_calls(runner, row.context(), row.qualname, capture_limits(settings).limits)
 
@@ -147,7 +151,9 @@ def generate_function_rows(rows: Sequence[FunctionRow], optimizer: Optimizer, pr
             continue
         generation = result.to_json()
         verdict = result.verdict or (result.tried[0][1] if result.tried else None)
-        if verdict is not None:
+        if verdict is None:
+            generation["evidence"] = "optimizer: no candidate"
+        else:
             generation["evidence"] = (f"optimizer: {verdict.evidence}" if result.improved
                                       else f"optimizer: nothing verified ({verdict.status}: {verdict.reason})")
         generation["protocol"] = "the editor's path: the target's region generated, verified on the calls " \
