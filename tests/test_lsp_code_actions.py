@@ -104,11 +104,11 @@ async def test_optimize_program_verified_on_sibling_inputs(client: LanguageClien
     assert action.title.startswith("Optimize for speed: "), action.title
     assert "x faster. Verified on input1.txt, input2.txt (2 inputs); " in action.title, action.title
     assert re.search(r"; rules? PERF\d+(, PERF\d+)* applied$", action.title), action.title
-    if resolves(client):  # the report behind "Show details": the diff, each input's timing, the rules' why
-        report = action.data["details"]
-        assert "```diff" in report and "+++ slow.py (after)" in report and "sys.stdin.readline" in report
-        assert "| input1.txt |" in report and "| input2.txt |" in report and "### Rules applied" in report
-        assert "### Candidates tried" in report and "### Evidence" in report
+    # The report behind "Show details" (resolved, or computed eagerly): the diff, each input's timing, the rules.
+    report = action.data["details"]
+    assert "```diff" in report and "+++ slow.py (after)" in report and "sys.stdin.readline" in report
+    assert "| input1.txt |" in report and "| input2.txt |" in report and "### Rules applied" in report
+    assert "### Candidates tried" in report and "### Evidence" in report
     new_text = edited_text(SLOW_PROGRAM, action.edit)
     assert "sys.stdin.readline" in new_text
     if client.capabilities.workspace.workspace_edit.document_changes:
@@ -126,6 +126,17 @@ async def test_without_inputs_nothing_is_claimed(client: LanguageClient, tmp_pat
     action = await optimize(client, uri, 2, SOURCE_OPTIMIZE_KIND)
     assert "unverified" in action.title and "faster" not in action.title, action.title
     assert action.edit is None
+
+
+@pytest.mark.asyncio
+async def test_the_optimize_command_answers_with_the_title_and_the_report(client: LanguageClient, tmp_path):
+    uri = open_document(client, tmp_path / "slow.py", SLOW_PROGRAM)
+    data = {"uri": uri, "version": 1, "kind": "program", "name": None}
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="pyperf.optimize", arguments=[data]))
+    assert result["title"].startswith("Optimize for speed: unverified, no edit offered"), result
+    assert result["details"].startswith("## Optimize for speed: unverified") and "### Candidates tried" in \
+        result["details"], result["details"]
 
 
 @pytest.mark.asyncio
