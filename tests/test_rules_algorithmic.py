@@ -23,7 +23,7 @@ ODD_DIGITS = (
 def test_digit_count_loop_counts_with_len_str():
     fast = ODD_DIGITS.replace(
         "    while x > 0:\n        x //= 10\n        digits += 1\n",
-        "    if x > 0:\n        digits += len(str(x))\n        x = 0\n",
+        "    if x > 0:\n        digits += len(str(x))\n",  # x is rebound before each loop and read nowhere else
     )
     check("PERF131", ODD_DIGITS, fast, "1234\n", "909\n", [6])
 
@@ -59,6 +59,13 @@ def test_digit_count_loop_leaves_n_as_the_loop_did():
     fast = rewrite(slow, select={"PERF131"}).code
     for stdin in ("0\n", "5\n", "10\n", "4321\n", "-40\n"):
         assert run_program(fast, stdin) == run_program(slow, stdin)
+
+
+def test_digit_count_loop_keeps_n_for_an_outer_loops_next_pass():
+    slow = "x = int(input())\nc = 0\nfor _ in range(2):\n    while x > 0:\n        x //= 10\n        c += 1\nprint(c)\n"
+    fast = rewrite(slow, select={"PERF131"}).code
+    assert "        x = 0\n" in fast
+    assert run_program(fast, "4321\n") == run_program(slow, "4321\n") == "4\n"
 
 
 @pytest.mark.parametrize(

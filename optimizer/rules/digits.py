@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import ast
 
-from optimizer.rules.analysis import FUNCTIONS, contains, is_builtin, is_call_to, scope_of, walk_scope
+from optimizer.rules.analysis import (
+    COMPREHENSIONS,
+    FUNCTIONS,
+    LOOPS,
+    contains,
+    is_builtin,
+    is_call_to,
+    previous_statement,
+    scope_of,
+    simple_assignment,
+    uses_dynamic_scope,
+    walk_scope,
+)
 from optimizer.rules.base import Finding, Rule, Source, walk
 from optimizer.rules.edits import replace
 from optimizer.rules.kinds import Kinds
@@ -58,8 +70,10 @@ class DigitCountLoop(Rule):
         inner = source.indent_of(loop) + source.unit_of(loop)
         condition = source.segment(loop.test)
         count = f"len(str({number}))" + (f" - {skipped}" if skipped else "")
-        rest = f"int(str({number})[0])" if skipped else "0"
-        text = source.newline.join([f"if {condition}:", f"{inner}{counter} += {count}", f"{inner}{number} = {rest}"])
+        lines = [f"if {condition}:", f"{inner}{counter} += {count}"]
+        if not _dead_after(source, loop, number):
+            lines.append(f"{inner}{number} = " + (f"int(str({number})[0])" if skipped else "0"))
+        text = source.newline.join(lines)
         return self.header_finding(
             source,
             loop,
@@ -76,6 +90,32 @@ def _digit_loop(source: Source, loop: ast.While) -> tuple[str, str, int] | None:
         return None
     threshold = _threshold(loop.test, number)
     return None if threshold is None else (number, counter, _THRESHOLDS[threshold])
+
+
+def _dead_after(source: Source, loop: ast.While, number: str) -> bool:
+    """Whether the value the loop leaves in ``number`` is never read, so the rewrite need not compute it.
+
+    No mention of the name outside the loop reads it (in any scope: a conservative test), nothing reads names
+    dynamically, and each time the loop is reached again (inside an outer loop) a plain assignment right
+    before it has just rebound the name.
+    """
+    inside = set(map(id, walk(loop)))
+    # A read outside the loop: after it, or before it in an outer loop's next pass.
+    if any(
+        isinstance(node, ast.Name) and node.id == number and not isinstance(node.ctx, ast.Store)
+        for node in walk(source.tree)
+        if id(node) not in inside
+    ):
+        return False
+    if uses_dynamic_scope(source.tree):
+        return False
+    scope, repeated = scope_of(source, loop), False
+    for ancestor in source.ancestors(loop):
+        if ancestor is scope:
+            break
+        repeated = repeated or isinstance(ancestor, (*LOOPS, *COMPREHENSIONS))
+    rebound = simple_assignment(previous_statement(source, loop))
+    return not repeated or (rebound is not None and rebound[0] == number)
 
 
 def _threshold(test: ast.expr, number: str) -> int | None:
