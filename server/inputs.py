@@ -45,9 +45,9 @@ def _natural(path: Path) -> tuple:
 
 
 def find_input_files(script: Path | None, globs: tuple[str, ...], siblings: bool,
-                     workspace_root: Path | None) -> list[tuple[Path, str]]:
-    """Input files and their labels (``input file`` / ``sibling input``), without duplicates."""
-    found: dict[Path, str] = {}
+                     workspace_root: Path | None) -> list[Path]:
+    """Input files, configured ones first, without duplicates."""
+    found: dict[Path, None] = {}
     for pattern in globs:
         expanded = Path(pattern).expanduser()
         if expanded.is_absolute():
@@ -58,13 +58,13 @@ def find_input_files(script: Path | None, globs: tuple[str, ...], siblings: bool
             matches = [m for base in bases for m in sorted(base.glob(pattern), key=_natural)]
         for match in matches:
             if match.is_file():
-                found.setdefault(match.resolve(), "input file")
+                found.setdefault(match.resolve())
     if siblings and script is not None:
         for pattern in SIBLING_PATTERNS:
             for match in sorted(script.parent.glob(pattern), key=_natural):
                 if match.is_file() and match.resolve() != script.resolve():
-                    found.setdefault(match.resolve(), "sibling input")
-    return list(found.items())[:MAX_INPUTS]
+                    found.setdefault(match.resolve())
+    return list(found)[:MAX_INPUTS]
 
 
 def program_inputs(script: Path | None, tree: ast.Module | None, text: str, globs: tuple[str, ...],
@@ -73,7 +73,7 @@ def program_inputs(script: Path | None, tree: ast.Module | None, text: str, glob
     if not reads_stdin(tree, text):
         return VerificationInputs((b"",), ("empty stdin",))
     stdin, sources = [], []
-    for path, _ in find_input_files(script, globs, siblings, workspace_root):
+    for path in find_input_files(script, globs, siblings, workspace_root):
         try:
             if path.stat().st_size > MAX_INPUT_BYTES:
                 continue
