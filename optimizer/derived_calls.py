@@ -18,12 +18,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import math
 import pickle
 import pickletools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import zip_longest
+from itertools import islice, zip_longest
 from typing import Any
 
 from optimizer.functions import draw_examples
@@ -36,6 +37,9 @@ DEFAULT_MAX_CALLS = 32
 MAX_TOTAL_BYTES = 8 << 20  # every derived call travels to every replay: as big as a few large captured calls
 _HYPOTHESIS_SHARE = 4  # at least a quarter of the derived calls are hypothesis', when there are boundary ones too
 _MAX_DRAWN_SIZE = 8  # drawn containers are small: shrunk shapes are where boundary bugs show
+_MAX_OBSERVED = 8  # captured calls derived from
+_MAX_SEEDS = 256  # values of one argument that seed its strategy (a long list's first items)
+_MAX_SHAPES = 4  # shapes of call (arity, keywords) drawn for: each costs a hypothesis run of ~0.1 s
 _PLAIN_CLASSES = {"set", "frozenset", "complex", "bytearray"}
 _RAISED_NOT_SEEN = "on which the original raised an exception the captured calls never raise"
 _NOT_FINISHED = "that crashed or did not finish on the original"
@@ -104,13 +108,15 @@ def outcome_kind(outcome: str) -> tuple[str, str | None]:
 def derive_calls(captured: Sequence[str], max_calls: int = DEFAULT_MAX_CALLS) -> list[DerivedCall]:
     """Up to ``max_calls`` distinct calls derived from the captured ones with plain-data arguments, none a captured
     one; deterministic. Boundary values first (the cheapest and the likeliest to catch a dropped branch)."""
-    observed = [a for a in map(plain_arguments, captured) if a is not None]
+    # The smallest calls: cheap to vary and to replay, and small inputs are where boundary bugs show.
+    smallest = sorted(captured, key=len)[:_MAX_OBSERVED]
+    observed = [a for a in map(plain_arguments, smallest) if a is not None]
     if not observed or max_calls <= 0:
         return []
     seen = {_blob(args, kwargs) for args, kwargs in observed}
-    boundary = _unique(_boundary_calls(observed), seen)
+    boundary = _unique(_boundary_calls(observed), seen, max_calls)
     reserved = max_calls // _HYPOTHESIS_SHARE
-    drawn = _unique(_drawn_calls(observed, max_calls), seen | {c.blob for c in boundary})
+    drawn = _unique(_drawn_calls(observed, max_calls), seen | {c.blob for c in boundary}, max_calls)
     chosen = boundary[: max_calls - min(reserved, len(drawn))]
     chosen += drawn[: max_calls - len(chosen)]
     total, kept = 0, []
@@ -126,9 +132,12 @@ def _blob(args: tuple, kwargs: dict) -> str:
     return base64.b64encode(pickle.dumps((tuple(args), dict(kwargs)))).decode()
 
 
-def _unique(calls: Iterator[tuple[tuple, dict, str]], seen: set[str]) -> list[DerivedCall]:
-    out = []
+def _unique(calls: Iterator[tuple[tuple, dict, str]], seen: set[str], limit: int) -> list[DerivedCall]:
+    """The first ``limit`` calls not in ``seen``, pickled; the rest are never built (``calls`` is lazy)."""
+    out: list[DerivedCall] = []
     for args, kwargs, how in calls:
+        if len(out) >= limit:
+            break
         try:
             blob = _blob(args, kwargs)
         except Exception:  # a variant pickle cannot write (a recursive container, say): nothing to replay
@@ -144,60 +153,73 @@ def _boundary_calls(observed: Sequence[Arguments]) -> Iterator[tuple[tuple, dict
     argument of every call taken in turn, so that the cap leaves each its likeliest boundaries (empty, 0)."""
     rows = []
     for args, kwargs in observed:
-        for i, value in enumerate(args):
-            rows.append([((*args[:i], variant, *args[i + 1:]), kwargs, f"{what} for argument {i + 1}")
-                         for variant, what in _boundary_values(value)])
-        for name, value in kwargs.items():
-            rows.append([(args, {**kwargs, name: variant}, f"{what} for {name}")
-                         for variant, what in _boundary_values(value)])
+        rows += [_varied(args, kwargs, i, None, value) for i, value in enumerate(args)]
+        rows += [_varied(args, kwargs, 0, name, value) for name, value in kwargs.items()]
     return _in_turn(rows)
 
 
-def _in_turn(rows: Sequence[Sequence[tuple[tuple, dict, str]]]) -> Iterator[tuple[tuple, dict, str]]:
+def _varied(args: tuple, kwargs: dict, i: int, name: str | None, value: object) -> Iterator[tuple[tuple, dict, str]]:
+    """The call with positional argument ``i`` (or keyword ``name``) replaced by each boundary of ``value``."""
+    for variant, what in _boundary_values(value):
+        if name is None:
+            yield (*args[:i], variant, *args[i + 1:]), kwargs, f"{what} for argument {i + 1}"
+        else:
+            yield args, {**kwargs, name: variant}, f"{what} for {name}"
+
+
+def _in_turn(rows: Sequence[Iterable[tuple[tuple, dict, str]]]) -> Iterator[tuple[tuple, dict, str]]:
     for items in zip_longest(*rows):
         yield from (item for item in items if item is not None)
 
 
-def _boundary_values(value: object) -> list[tuple[object, str]]:
+def _boundary_values(value: object) -> Iterator[tuple[object, str]]:
+    """Boundary values of ``value``'s type and shape, each built only when asked for (the value may be large)."""
     if isinstance(value, bool):
-        return [(not value, repr(not value))]
-    if isinstance(value, int | float):
+        yield not value, repr(not value)
+    elif isinstance(value, int | float):
         kind = type(value)
-        return [(kind(v), repr(kind(v))) for v in (0, 1, -1)]
-    if isinstance(value, str | bytes):
-        return [(value[:0], "empty string"), (value[:1], "one character"), (value[::-1], "reversed string")]
-    if isinstance(value, list | tuple):
+        yield from ((kind(v), repr(kind(v))) for v in (0, 1, -1))
+    elif isinstance(value, str | bytes):
+        yield value[:0], "empty string"
+        yield value[:1], "one character"
+        yield value[::-1], "reversed string"
+    elif isinstance(value, list | tuple):
         kind, name = type(value), type(value).__name__
-        items = list(value)
-        variants = [(kind(), f"empty {name}")]
-        if items:
-            variants += [(kind(items[:1]), f"single-element {name}"), (kind(items[:1] * 2), "two equal elements"),
-                         (kind(items[:1] * len(items)), "all elements equal"),
-                         (kind(items[: len(items) // 2]), f"first half of the {name}"),
-                         (kind(reversed(items)), f"reversed {name}")]
+        yield kind(), f"empty {name}"
+        if value:
+            yield kind(value[:1]), f"single-element {name}"
+            yield kind(value[:1] * 2), "two equal elements"
+            yield kind(value[:1] * len(value)), "all elements equal"
+            yield kind(value[: len(value) // 2]), f"first half of the {name}"
+            yield kind(reversed(value)), f"reversed {name}"
             with contextlib.suppress(TypeError):  # elements that do not order have no sorted variant
-                variants.append((kind(sorted(items)), f"sorted {name}"))
-        return variants
-    if isinstance(value, dict):
-        first = dict(list(value.items())[:1])
-        return [({}, "empty dict"), (first, "single-item dict")]
-    if isinstance(value, set | frozenset):
+                yield kind(sorted(value)), f"sorted {name}"
+    elif isinstance(value, dict):
+        yield {}, "empty dict"
+        yield dict(list(value.items())[:1]), "single-item dict"
+    elif isinstance(value, set | frozenset):
         kind = type(value)
-        return [(kind(), f"empty {kind.__name__}"), (kind(list(value)[:1]), f"single-element {kind.__name__}")]
-    return []
+        yield kind(), f"empty {kind.__name__}"
+        yield kind(list(value)[:1]), f"single-element {kind.__name__}"
 
 
 def _drawn_calls(observed: Sequence[Arguments], count: int) -> Iterator[tuple[tuple, dict, str]]:
-    """Arguments drawn with hypothesis, per shape of call (arity and keywords), from the values seen there; the
-    shapes taken in turn."""
+    """Arguments drawn with hypothesis, per shape of call (arity and keywords; the first few shapes), from the
+    values seen there; the shapes taken in turn."""
+    from hypothesis.errors import HypothesisException
+
     shapes: dict[tuple[int, tuple[str, ...]], list[Arguments]] = {}
     for args, kwargs in observed:
         shapes.setdefault((len(args), tuple(kwargs)), []).append((args, kwargs))
+    chosen = list(shapes.items())[:_MAX_SHAPES]
     rows = []
-    for (arity, names), calls in shapes.items():
+    for (arity, names), calls in chosen:
         columns = [[args[i] for args, _ in calls] for i in range(arity)]
         columns += [[kwargs[n] for _, kwargs in calls] for n in names]
-        drawn = draw_examples([_like(values) for values in columns], count)
+        try:
+            drawn = draw_examples([_like(values) for values in columns], count // len(chosen) + 1)
+        except HypothesisException:  # a strategy it refuses (bounds from odd values): this shape gets boundaries only
+            continue
         rows.append([(tuple(v[:arity]), dict(zip(names, v[arity:], strict=True)), "hypothesis") for v in drawn])
     return _in_turn(rows)
 
@@ -209,7 +231,7 @@ def _like(values: Sequence[object]):
     by_type: dict[type, list[object]] = {}
     for value in values:
         by_type.setdefault(type(value), []).append(value)
-    options = [_like_type(kind, seen) for kind, seen in by_type.items()]
+    options = [_like_type(kind, seen[:_MAX_SEEDS]) for kind, seen in by_type.items()]
     return options[0] if len(options) == 1 else st.one_of(options)
 
 
@@ -221,7 +243,8 @@ def _like_type(kind: type, seen: list[Any]):
     if kind is int:
         return st.integers(min(min(seen), 0), max(max(seen), 1))
     if kind is float:
-        return st.floats(min(min(seen), 0.0), max(max(seen), 1.0), allow_nan=False, allow_infinity=False)
+        finite = [v for v in seen if math.isfinite(v)]
+        return st.floats(min([*finite, 0.0]), max([*finite, 1.0]), allow_nan=False, allow_infinity=False)
     if kind is str:
         alphabet = sorted({c for s in seen for c in s}) or ["a"]
         return st.text(alphabet=alphabet, max_size=min(max(map(len, seen)), _MAX_DRAWN_SIZE))
@@ -232,16 +255,17 @@ def _like_type(kind: type, seen: list[Any]):
         lengths = {len(v) for v in seen}
         if kind is tuple and len(lengths) == 1:  # a fixed-length record: keep its shape, vary its fields
             return st.tuples(*[_like([v[i] for v in seen]) for i in range(lengths.pop())])
-        items = [item for v in seen for item in v]
+        items = [item for v in seen for item in islice(v, _MAX_SEEDS)]
         return st.lists(_like(items), max_size=size).map(kind) if items else st.just(kind())
     if kind is set or kind is frozenset:
-        items = [item for v in seen for item in v]
+        items = [item for v in seen for item in islice(v, _MAX_SEEDS)]
         return st.sets(_like(items), max_size=size).map(kind) if items else st.just(kind())
     if kind is dict:
-        keys = [k for v in seen for k in v]
+        keys = [k for v in seen for k in islice(v, _MAX_SEEDS)]
         if not keys:
             return st.just({})
-        return st.dictionaries(_like(keys), _like([x for v in seen for x in v.values()]), max_size=size)
+        values = [x for v in seen for x in islice(v.values(), _MAX_SEEDS)]
+        return st.dictionaries(_like(keys), _like(values), max_size=size)
     return st.sampled_from(seen)  # None, complex, bytearray: the values seen
 
 
