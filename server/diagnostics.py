@@ -47,7 +47,7 @@ def fix_offer(doc: RuleDoc, outcome: JobOutcome | None) -> FixOffer:
     """The offer for ``doc``'s fix after verification (``outcome``; None: not verified, a client that cannot
     resolve an edit). Only a verified speedup is preferred; a fix that verification could not run on is offered
     as "(unverified)" for a safe rule and not at all for an unsafe one; one whose output differed never is."""
-    from server.report import evidence
+    from server.jobs import evidence
 
     head = f"{doc.code}: {doc.summary.rstrip('.')}"
     status = outcome.status if outcome is not None else "unverified"

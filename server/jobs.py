@@ -25,7 +25,7 @@ from optimizer.candidates import Candidate, Engines, VerificationInputs
 from optimizer.openai_model import EndpointSettings
 from server.model_host import HostAddress
 from server.processes import kill_tree
-from server.report import changes, details, evidence
+from server.report import changes, details, inputs_in_words
 
 if TYPE_CHECKING:
     from optimizer.project_runs import CapturedCalls
@@ -103,6 +103,11 @@ def title(outcome: JobOutcome) -> str:
     return f"Optimize for speed: no verified speedup ({outcome.reason})"
 
 
+def evidence(outcome: JobOutcome) -> str:
+    """What a speedup was verified on: "input1.txt (1 input)", or a project function's captured calls."""
+    return outcome.verified_on or inputs_in_words(outcome.inputs_used, outcome.input_sources)
+
+
 def outcome_of(result, kind: JobKind, seconds: float) -> JobOutcome:
     """A ``JobOutcome`` from the optimizer's ``OptimizationResult``."""
     notes = tuple(result.notes)
@@ -174,7 +179,7 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
     except (UnparsableCodeError, FunctionNotFoundError, PackageContextError, ProjectRunError) as exc:
         return JobOutcome("failed", _unquoted(str(exc)), seconds=time.perf_counter() - started)
     outcome = outcome_of(result, request.kind, time.perf_counter() - started)
-    return replace(outcome, captured=captured, details=details(result, outcome, request.path, request.kind))
+    return replace(outcome, captured=captured, details=details(result, title(outcome), request.path, request.kind))
 
 
 def _unquoted(message: str) -> str:

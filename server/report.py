@@ -10,11 +10,10 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-from server.diagnostics import rule_docs
+from optimizer.rules import RULES_BY_CODE
 
 if TYPE_CHECKING:
     from optimizer.candidates import Candidate, OptimizationResult, Verdict
-    from server.jobs import JobOutcome
 
 MAX_NAMED_INPUTS = 3  # a title names this many input files, then "and N more"
 # A function's verification calls by source (optimizer.functions), in words.
@@ -27,15 +26,8 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def evidence(outcome: JobOutcome) -> str:
-    """What a speedup was verified on: "input1.txt, input2.txt (2 inputs)", "37 calls: 2 from doctests, ...",
-    or the captured-calls wording of a project's function."""
-    if outcome.verified_on:
-        return outcome.verified_on
-    return inputs_in_words(outcome.inputs_used, outcome.input_sources)
-
-
 def inputs_in_words(count: int, sources: dict[str, int]) -> str:
+    """What verification ran on: "input1.txt, input2.txt (2 inputs)", "37 calls: 2 from doctests, ..."."""
     if not sources:
         return _plural(count, "input")
     if set(sources) == {NO_INPUT}:
@@ -60,33 +52,32 @@ def changes(engine: str | None, rules: tuple[str, ...], model: str | None = None
     return ", ".join(parts)
 
 
-def details(result: OptimizationResult, outcome: JobOutcome, path: str | None, kind: str) -> str:
-    """The markdown report: the diff, per-input timings, the rules with their why, the evidence, every candidate
-    tried and why each was not offered."""
-    from server.jobs import title
-
+def details(result: OptimizationResult, headline: str, path: str | None, kind: str) -> str:
+    """The markdown report under ``headline`` (the title): the diff, per-input timings, the rules with their why,
+    the evidence, every candidate tried and why each was not offered."""
     name = path.rsplit("/", 1)[-1] if path else "untitled"
-    lines = [f"## {title(outcome)}", ""]
-    if outcome.improved and outcome.code is not None:
-        diff = difflib.unified_diff(result.original.splitlines(keepends=True), outcome.code.splitlines(keepends=True),
+    lines = [f"## {headline}", ""]
+    best = result.best if result.improved else None
+    if best is not None:
+        diff = difflib.unified_diff(result.original.splitlines(keepends=True), result.code.splitlines(keepends=True),
                                     f"{name} (before)", f"{name} (after)")
         lines += ["### Changes", "", "```diff", *(line.rstrip("\n") for line in diff), "```", ""]
     if result.verdict is not None and result.verdict.speedup is not None:
         lines += _timings(result.verdict, kind)
-    if outcome.rules:
-        docs = rule_docs()
+    if best is not None and best.rules:
         lines += ["### Rules applied", ""]
-        lines += [f"- **{code}**: {docs[code].summary if code in docs else ''}".rstrip(": ") for code in outcome.rules]
+        lines += [f"- **{code}**: {RULES_BY_CODE[code].summary}" if code in RULES_BY_CODE else f"- **{code}**"
+                  for code in best.rules]
         lines.append("")
     if result.verdict is not None and result.verdict.status in ("faster", "not_faster"):
-        lines += _evidence(result.verdict, outcome)
+        lines += _evidence(result.verdict, result.best)
     if result.tried:
         lines += ["### Candidates tried", "", "| # | from | result | why |", "|---|---|---|---|"]
         lines += [f"| {i} | {_origin(c)} | {_result(v)} | {_cell(v.reason)} |" for i, (c, v) in
                   enumerate(result.tried, 1)]
         lines.append("")
-    if outcome.notes:
-        lines += ["### Notes", "", *(f"- {note}" for note in outcome.notes), ""]
+    if result.notes:
+        lines += ["### Notes", "", *(f"- {note}" for note in result.notes), ""]
     return "\n".join(lines)
 
 
@@ -102,7 +93,7 @@ def _timings(verdict: Verdict, kind: str) -> list[str]:
     return [*lines, "", f"Per input: the first timed run.{spread}", ""]
 
 
-def _evidence(verdict: Verdict, outcome: JobOutcome) -> list[str]:
+def _evidence(verdict: Verdict, candidate: Candidate | None) -> list[str]:
     lines = ["### Evidence", ""]
     if verdict.evidence:
         lines.append(f"- {verdict.evidence}; the original's results are the reference")
@@ -112,7 +103,7 @@ def _evidence(verdict: Verdict, outcome: JobOutcome) -> list[str]:
     if verdict.derived_inputs_checked:
         lines.append(f"- and on {_plural(verdict.derived_inputs_checked, 'input')} derived from those (shrunk and "
                      "mutated), on which the original ran cleanly")
-    elif outcome.engine == "rules":
+    elif candidate is not None and candidate.engine == "rules":
         lines.append("- no derived inputs needed: every rule applied is safe")
     return [*lines, ""]
 
