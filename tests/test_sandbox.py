@@ -218,3 +218,15 @@ def test_a_visible_path_is_readable_and_read_only(tmp_path):
     if result.isolation.get("pid_namespace"):
         assert result.isolation["visible_paths"] == str(workspace.resolve())
         assert hidden.stdout.decode().strip() == "False"
+
+
+def test_other_platforms_refuse_to_run_unprotected(monkeypatch):
+    from bench.core.runner import Runner
+
+    monkeypatch.setattr("sys.platform", "darwin")
+    monkeypatch.delattr("os.sched_getaffinity")
+    with Runner(jobs=1) as runner:
+        result = runner.run("open('/tmp/pwned', 'w')\n")
+    assert result.status == "sandbox_error"
+    assert "need Linux" in result.reason and "nothing is run" in result.reason
+    assert result.isolation["filesystem"] is False and result.isolation["platform"] == "darwin"

@@ -32,6 +32,12 @@ _PROTOCOL_SLACK_S = 15.0  # how long past a run's own time limit the zygote may 
 log = logging.getLogger(__name__)
 
 
+# The zygote's isolation (namespaces, seccomp, Landlock, prctl, /proc) is Linux's: elsewhere nothing would protect
+# the host, so untrusted code is refused rather than run unprotected.
+UNSUPPORTED_PLATFORM = ("sandbox_error: sandboxed runs need Linux; on {} neither the filesystem, the network nor "
+                        "the processes would be protected, so nothing is run")
+
+
 class SandboxError(RuntimeError):
     """The sandbox itself failed (not the program): the zygote died or could not start."""
 
@@ -124,6 +130,9 @@ class Zygote:
             mode: RunMode = "zygote") -> RunResult:
         if self._shut_down:
             return RunResult("sandbox_error", None, b"", b"", 0.0, 0.0, 0, "sandbox_error: the runner was closed")
+        if not sys.platform.startswith("linux"):
+            return RunResult("sandbox_error", None, b"", b"", 0.0, 0.0, 0, UNSUPPORTED_PLATFORM.format(sys.platform),
+                             {"filesystem": False, "network": False, "pid_namespace": False, "platform": sys.platform})
         if self._process is None or self._process.poll() is not None:
             self.close()
             self.start()
@@ -215,6 +224,8 @@ def _with_timeout(read, timeout_s: float, on_timeout) -> bytes:
 
 
 def usable_cpus() -> list[int]:
+    if not hasattr(os, "sched_getaffinity"):  # not Linux: the runs are refused anyway (UNSUPPORTED_PLATFORM)
+        return list(range(os.cpu_count() or 1))
     return sorted(os.sched_getaffinity(0))
 
 
