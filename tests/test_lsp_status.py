@@ -35,4 +35,4 @@ async def test_a_job_reports_working_then_ready(client: LanguageClient, tmp_path
     resolved = await client.code_action_resolve_async(action)
     assert resolved.title.startswith("Optimize for speed: "), resolved.title
     # Both are sent before the resolve's answer, on the same stream: they have arrived.
-    assert client.statuses == [("working", "Optimize for speed: program"), ("ready", None)]
+    assert client.statuses == [("working", "Optimize for speed: slow.py"), ("ready", None)]

@@ -120,7 +120,10 @@ async function waitForStatus(pattern, timeoutMs) {
   if (!hover.includes('Performance suggestions')) {
     throw new Error(`no suggestion in the hover: "${hover}"`);
   }
-  log('hover:', hover.slice(0, 400));
+  // rule explanations come first, the knowledge base's suggestions after them
+  log('hover:', hover.slice(0, 200));
+  const suggestionsAt = hover.indexOf('Performance suggestions');
+  log('hover suggestions:', hover.slice(suggestionsAt, suggestionsAt + 300));
   await shot('2-hover');
   await page.mouse.move(5, 5);
   await page.keyboard.press('Escape');

@@ -160,7 +160,7 @@ test('handshake, diagnostics, Optimize for speed, status, shutdown', { skip: SKI
   const after = applyEdits(SLOW_PROGRAM, resolved.edit.documentChanges[0].edits);
   assert.match(after, /sys\.stdin\.readline/);
   assert.deepEqual(statuses, [
-    { state: 'working', job: 'Optimize for speed: program' },
+    { state: 'working', job: 'Optimize for speed: slow.py' },
     { state: 'ready', job: null },
   ]);
   // Settings went through cleanly: no "unknown setting" or invalid value warning.
