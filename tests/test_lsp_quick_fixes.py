@@ -110,7 +110,8 @@ EXAMPLES = {
     "PERF126": "import copy\ndef f():\n    xs = [1, 2, 3]\n    ys = copy.deepcopy(xs)\n    return ys\nprint(f())\n",
     "PERF129": "def f(n):\n    t = 0\n    for i in list(range(n)):\n        t += i\n    return t\nprint(f(3))\n",
     "PERF130": "def f(xs):\n    return any([x > 1 for x in xs])\nprint(f([1, 2]))\n",
-    "PERF131": "def f(n):\n    c = 0\n    while n > 0:\n        n //= 10\n        c += 1\n    return c\nprint(f(123))\n",
+    "PERF131": "def f(n):\n    c = 0\n    while n > 0:\n        n //= 10\n        c += 1\n"
+               "    return c\nprint(f(123))\n",
     "PERF104": "n = int(eval(input()))\nprint(n + 1)\n",
     "PERF127": (
         "xs = list(map(int, input().split()))\n"
