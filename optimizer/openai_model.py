@@ -16,6 +16,7 @@ from the environment variable the settings name, when the request is made; it is
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import logging
@@ -198,6 +199,16 @@ class OpenAIModel:
 
     def _where(self) -> str:
         return f"the model endpoint {self.settings.chat_url}"
+
+
+def add_endpoint_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--endpoint URL --endpoint-model M --endpoint-key-env VAR``, the same on every command that takes a model."""
+    parser.add_argument("--endpoint", metavar="URL", help=f"an OpenAI-compatible server (e.g. http://gpu-box:8000/v1) "
+                        f"{what}")
+    parser.add_argument("--endpoint-model", metavar="M", default="", dest="endpoint_model",
+                        help="the model name the endpoint serves")
+    parser.add_argument("--endpoint-key-env", metavar="VAR", default="", dest="endpoint_key_env",
+                        help="the environment variable holding the endpoint's API key (none: no key)")
 
 
 def _mask(text: str, key: str) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from optimizer.openai_model import add_endpoint_arguments
 from optimizer.prompt import build_task_messages
 from training.problems import SOURCES, Problem, ProblemDataError, load_problems
 from training.records import open_for_append, read_jsonl, warn, write_row
@@ -167,12 +168,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sample", help="sample n solutions per problem from a GGUF model or an endpoint",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=None, help="GGUF file (default: the installed SmolLM2)")
-    parser.add_argument("--endpoint", metavar="URL", help="sample from an OpenAI-compatible server instead "
-                        "(e.g. http://gpu-box:8000/v1)")
-    parser.add_argument("--endpoint-model", metavar="M", default="", dest="endpoint_model",
-                        help="the model name the endpoint serves")
-    parser.add_argument("--endpoint-key-env", metavar="VAR", default="", dest="endpoint_key_env",
-                        help="the environment variable holding the endpoint's API key (none: no key)")
+    add_endpoint_arguments(parser, "to sample from instead of --model")
     parser.add_argument("--out", type=Path, required=True, help="JSONL of sampled solutions")
     parser.add_argument("--resume", action="store_true", help="skip problems already in --out")
     add_sampling_arguments(parser, temperature=SampleOptions.temperature, n=SampleOptions.n)

@@ -28,6 +28,7 @@ from bench.harness.report import build_report, format_console, metrics_table, wr
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
 from bench.harness.split import HALVES, Half, select_half
 from optimizer.candidates import ENGINE_PRESETS, Candidate
+from optimizer.openai_model import add_endpoint_arguments
 from optimizer.project_runs import CapturedCalls
 
 if TYPE_CHECKING:
@@ -78,12 +79,7 @@ def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str | No
                         help="seconds the model may spend per program (12)")
     parser.add_argument("--no-derived-inputs", action="store_true", dest="no_derived_inputs",
                         help="verify every candidate on the given inputs alone, not also on inputs derived from them")
-    parser.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (e.g. http://gpu-box:8000/v1) "
-                        "writes the LLM's candidates instead of --model")
-    parser.add_argument("--endpoint-model", metavar="M", default="", dest="endpoint_model",
-                        help="the model name the endpoint serves")
-    parser.add_argument("--endpoint-key-env", metavar="VAR", default="", dest="endpoint_key_env",
-                        help="the environment variable holding the endpoint's API key (none: no key)")
+    add_endpoint_arguments(parser, "writes the LLM's candidates instead of --model")
 
 
 def build_parser() -> argparse.ArgumentParser:
