@@ -4,7 +4,7 @@ Two checks, both required: (a) the calls captured from the tests are replayed on
 candidate, whose outcomes (return value or exception type, the arguments and ``self`` afterwards) must agree
 by ``deep_difference``; calls whose outcome differs between two runs of the original (randomness, time, I/O)
 are dropped and counted, as are outcomes that cannot be pickled. (b) The tests that made those calls are run
-against the candidate: any failure rejects it. Survivors are timed on the replayed calls, repeated to ~50 ms,
+against the candidate: any failure rejects it. Survivors are timed on the replayed calls, repeated to ~200 ms,
 interleaved with the original, with the usual noise-aware threshold (``verify_candidates``).
 
 Trust by origin, as for stdin programs (``needs_derived_inputs``): a candidate that a model wrote, or an unsafe
@@ -25,7 +25,7 @@ from optimizer.project_runs import CapturedCalls, ProjectRunError, driver_progra
 from optimizer.syntax import syntax_problem
 from optimizer.verify import VerifySettings, needs_derived_inputs, verify_candidates
 
-TARGET_TIME_S = 0.05  # how long the replayed calls should take per timed run, so they dominate its cost
+TARGET_TIME_S = 0.2  # how long the replayed calls should take per timed run, so they dominate its fixed cost
 MAX_FAILED_TESTS_SHOWN = 2
 
 
@@ -185,7 +185,7 @@ class ProjectVerifier:
         return verify_candidates(self.runner, driver_program(), programs, inputs, settings)
 
     def _calibrate(self, calls: list[str], mutates: list[bool]) -> int:
-        """Passes over the calls that make a timed run take ~50 ms beyond its fixed cost (loading the package):
+        """Passes over the calls that make a timed run take ~200 ms beyond its fixed cost (loading the package):
         one pass's cost is the difference between runs of 11 passes and of 1."""
         results = [self.runner.run(driver_program(),
                                    driver_request(self.context, self.qualname, "time", calls=calls, mutates=mutates,
