@@ -135,3 +135,9 @@ def edited_text(text: str, edit: types.WorkspaceEdit) -> str:
     for e in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
         text = text[:offset(e.range.start)] + e.new_text + text[offset(e.range.end):]
     return text
+
+
+def resolves(client) -> bool:
+    """Whether the client fills a code action's edit in with codeAction/resolve (Emacs 29 does not)."""
+    support = client.capabilities.text_document.code_action.resolve_support
+    return bool(support and "edit" in support.properties)

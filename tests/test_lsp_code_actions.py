@@ -18,6 +18,7 @@ from lsp_support import (
     initialize_params,
     open_document,
     replace_text,
+    resolves,
     server_config,
     wait_for,
 )
@@ -38,11 +39,6 @@ async def client(lsp_client: LanguageClient, request, tmp_path):
     await lsp_client.initialize_session(initialize_params(request.param, tmp_path))
     yield
     await lsp_client.shutdown_session()
-
-
-def resolves(client: LanguageClient) -> bool:
-    support = client.capabilities.text_document.code_action.resolve_support
-    return bool(support and "edit" in support.properties)
 
 
 def optimize_action(actions, kind: str = OPTIMIZE_KIND) -> types.CodeAction:

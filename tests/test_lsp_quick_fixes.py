@@ -11,6 +11,7 @@ from lsp_support import (
     initialize_params,
     open_document,
     replace_text,
+    resolves,
     server_config,
     wait_for,
 )
@@ -169,11 +170,6 @@ async def client(lsp_client: LanguageClient, request, tmp_path):
     await lsp_client.initialize_session(initialize_params(request.param, tmp_path))
     yield
     await lsp_client.shutdown_session()
-
-
-def resolves(client: LanguageClient) -> bool:
-    support = client.capabilities.text_document.code_action.resolve_support
-    return bool(support and "edit" in support.properties)
 
 
 def whole_document(uri: str, text: str, only: list[str] | None = None) -> types.CodeActionParams:
