@@ -13,8 +13,10 @@ import json
 import logging
 import statistics
 import sys
+import textwrap
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from kb.errors import KBError, QueryInputError
@@ -25,13 +27,30 @@ MAX_QUERY_BYTES = 1_000_000
 
 log = logging.getLogger("kb")
 
+DESCRIPTION = "Build, import, query and inspect knowledge bases of optimisation suggestions (slow/fast pairs)."
+# One real command per subcommand: shown in --help, and parsed by tests/test_cli_help.py so none goes stale.
+EXAMPLES = {
+    "build": "python -m kb build pairs.jsonl -o my-kb",
+    "import": "python -m kb import OD-base.jsonl -o od-kb",
+    "query": "python -m kb query slow.py -k 5 --show-code",
+    "stats": "python -m kb stats my-kb",
+    "measure-catalogue": "python -m kb measure-catalogue --only cat-join-output-once",
+    "reindex": "python -m kb reindex my-kb --index hnsw",
+    "export": "python -m kb export my-kb -o od.jsonl --vectors",
+    "evaluate-retrieval": "python -m kb evaluate-retrieval --sweep",
+}
+OTHER_TOOLS = {
+    "python -m kb.evaluate --kb my-kb --eval dev.jsonl --sample 30": (
+        "does retrieval find the change each reference solution made? (judged by tags, sampled for reading)"
+    )
+}
+
 
 def _embedder_options(args: argparse.Namespace, *, for_build: bool):
     from kb.embed import EmbedderOptions
 
     given = any(
-        getattr(args, name, None) is not None
-        for name in ("model", "text_mode", "max_seq_length", "description_weight")
+        getattr(args, name, None) is not None for name in ("model", "text_mode", "max_seq_length", "description_weight")
     )
     if not for_build and not given:
         return None  # use the knowledge base's own embedder
@@ -39,9 +58,7 @@ def _embedder_options(args: argparse.Namespace, *, for_build: bool):
     return EmbedderOptions(
         model_path=Path(args.model) if args.model else None,
         text_mode=args.text_mode or options.text_mode,
-        description_weight=options.description_weight
-        if args.description_weight is None
-        else args.description_weight,
+        description_weight=options.description_weight if args.description_weight is None else args.description_weight,
         max_seq_length=args.max_seq_length or options.max_seq_length,
         threads=getattr(args, "threads", None),
         backend=getattr(args, "backend", None) or (bulk_backend() if for_build else options.backend),
@@ -104,17 +121,14 @@ def _print_report(report, as_json: bool) -> None:
     for note in report.notes:
         print(f"  note: {note}")
     print(
-        f"  time: {report.seconds:.1f} s (embedding {report.embed_seconds:.1f} s, "
-        f"index {report.index_seconds:.1f} s)"
+        f"  time: {report.seconds:.1f} s (embedding {report.embed_seconds:.1f} s, index {report.index_seconds:.1f} s)"
     )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from kb.build import build_from_files
 
-    report = build_from_files(
-        [Path(p) for p in args.pairs], Path(args.output), _build_options(args), args.format
-    )
+    report = build_from_files([Path(p) for p in args.pairs], Path(args.output), _build_options(args), args.format)
     _print_report(report, args.json)
     return 0
 
@@ -165,8 +179,10 @@ def read_program(file: str | None) -> str:
         raise QueryInputError(source, f"cannot read it ({exc.strerror or exc})") from exc
     if len(data) > MAX_QUERY_BYTES:
         raise QueryInputError(
-            source, f"larger than {MAX_QUERY_BYTES:,} bytes (MAX_QUERY_BYTES); query the function to optimise, "
-            "not the whole file")
+            source,
+            f"larger than {MAX_QUERY_BYTES:,} bytes (MAX_QUERY_BYTES); query the function to optimise, "
+            "not the whole file",
+        )
     if isinstance(data, str):
         return data
     try:
@@ -175,6 +191,19 @@ def read_program(file: str | None) -> str:
         raise QueryInputError(
             source, f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); save it as UTF-8"
         ) from exc
+
+
+def hit_order(policy) -> str:
+    """How ``policy`` orders the hits, in the words ``kb query`` prints before them (the CLI's default, FasterPy's,
+    is not by similarity alone)."""
+    if policy.rerank == "fasterpy":
+        return (
+            f"ordered as FasterPy retrieves: the nearest first, then by rate among hits within "
+            f"{policy.rate_window:.2f} similarity of it"
+        )
+    if policy.rerank == "hybrid":
+        return f"ordered by similarity (+{policy.tag_boost:g} for a shared rule tag)"
+    return "ordered nearest first"
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -188,34 +217,25 @@ def cmd_query(args: argparse.Namespace) -> int:
         hits = kb.query(code, k=args.k, policy=policy)
         done = time.perf_counter()
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "kb": str(kb.path),
-                        "policy": {
-                            "min_rate": policy.min_rate,
-                            "min_similarity": policy.min_similarity,
-                            "candidates": policy.candidates,
-                            "rerank": policy.rerank,
-                            "rate_window": policy.rate_window,
-                            "k": args.k,
-                        },
-                        "hits": [hit.to_json() for hit in hits],
-                        "seconds": {"open": round(opened - started, 4), "query": round(done - opened, 4)},
-                    },
-                    indent=2,
-                )
-            )
+            settings = ("min_rate", "min_similarity", "candidates", "rerank", "rate_window")
+            answer = {
+                "kb": str(kb.path),
+                "policy": {**{name: getattr(policy, name) for name in settings}, "k": args.k},
+                "order": hit_order(policy),
+                "hits": [hit.to_json() for hit in hits],
+                "seconds": {"open": round(opened - started, 4), "query": round(done - opened, 4)},
+            }
+            print(json.dumps(answer, indent=2))
             return 0
         if not hits:
             print("no suggestion passes the filters (try --min-rate -1 or a lower --min-similarity)")
+        else:
+            print(f"{hit_order(policy)}:")
         for rank, hit in enumerate(hits, start=1):
             speedup = f"x{hit.speedup:.2f}" if hit.speedup else "x?"
             rate = f"{hit.rate:.2f}" if hit.rate is not None else "?"
             label = f" {hit.title}" if hit.title else ""
-            print(
-                f"{rank}. [{hit.entry_id}]{label}  similarity {hit.similarity:.3f}  rate {rate} ({speedup})"
-            )
+            print(f"{rank}. [{hit.entry_id}]{label}  similarity {hit.similarity:.3f}  rate {rate} ({speedup})")
             print(f"   {hit.text}")
             if hit.tags:
                 print(f"   tags: {', '.join(hit.tags)}")
@@ -271,15 +291,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     emb = data["embedder"]
     print(f"  embedder: {emb['name']} (dim {emb['dim']}, text {emb['text_mode']})")
     index = data["index"] or {}
-    print(
-        f"  index: {index.get('kind')}  files: "
-        + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in files.items())
-    )
+    print(f"  index: {index.get('kind')}  files: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in files.items()))
     print(f"  opened in {load_s * 1000:.0f} ms")
     r = data["rates"]
-    print(
-        f"  rates: {r['known']} known, median {r['median']}, {r['above_0.5']} above 0.5 (at least 2x faster)"
-    )
+    print(f"  rates: {r['known']} known, median {r['median']}, {r['above_0.5']} above 0.5 (at least 2x faster)")
     print("  categories: " + ", ".join(f"{k} {v}" for k, v in data["categories"].items()))
     print("  top tags: " + ", ".join(f"{k} {v}" for k, v in data["tags"].items()))
     print("  sources: " + ", ".join(f"{k} {v}" for k, v in data["sources"].items()))
@@ -313,10 +328,7 @@ def cmd_measure_catalogue(args: argparse.Namespace) -> int:
             print(f"{entry.id:45s} FAILED: {result}", flush=True)
 
     measure_catalogue(entries, num_trials=args.trials, jobs=args.jobs, on_result=show)
-    print(
-        f"measured {len(entries) - failures} of {len(entries)} entries; "
-        "results in kb/catalogue/measurements.json"
-    )
+    print(f"measured {len(entries) - failures} of {len(entries)} entries; results in kb/catalogue/measurements.json")
     return 1 if failures else 0
 
 
@@ -324,10 +336,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from kb.build import reindex
 
     manifest = reindex(Path(args.kb), _index_options(args))
-    print(
-        f"rebuilt the {manifest.index.kind if manifest.index else '?'} index of {args.kb} "
-        f"({manifest.count} entries)"
-    )
+    print(f"rebuilt the {manifest.index.kind if manifest.index else '?'} index of {args.kb} ({manifest.count} entries)")
     return 0
 
 
@@ -351,9 +360,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _add_embedder_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", help="a local sentence-transformers folder (default: bundled all-MiniLM-L6-v2)"
-    )
+    parser.add_argument("--model", help="a local sentence-transformers folder (default: bundled all-MiniLM-L6-v2)")
     parser.add_argument(
         "--text-mode",
         choices=("fused", "code", "description+code", "description"),
@@ -375,9 +382,7 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
         default="skip",
         help="on a malformed line: report it and go on (skip), or stop",
     )
-    parser.add_argument(
-        "--index", choices=("auto", "hnsw", "exact"), help="index kind (auto: exact below 1000)"
-    )
+    parser.add_argument("--index", choices=("auto", "hnsw", "exact"), help="index kind (auto: exact below 1000)")
     parser.add_argument("--ef", type=int, help="HNSW search breadth stored as default (64)")
     parser.add_argument("--m", type=int, help="HNSW links per node (16)")
     parser.add_argument("--ef-construction", type=int, help="HNSW build breadth (200)")
@@ -390,18 +395,40 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
         "with bfloat16; the vectors are the same within 3e-3, so either can query the result)",
     )
     parser.add_argument("--chunk-size", type=int, default=256, help="pairs committed at a time (resume unit)")
-    parser.add_argument(
-        "--force", action="store_true", help="replace a knowledge base built from other input"
-    )
+    parser.add_argument("--force", action="store_true", help="replace a knowledge base built from other input")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the build report as JSON")
     _add_embedder_arguments(parser)
 
 
+def examples_epilog(prog: str, examples: Mapping[str, str], other_tools: Mapping[str, str] | None = None) -> str:
+    """The "examples:" text under a command line's --help: one example per command, then the tools run on
+    their own (command: what it does); for ``argparse.RawDescriptionHelpFormatter``, which keeps its lines."""
+    lines = ["examples:", *(f"  {example}" for example in examples.values())]
+    if other_tools:
+        lines += ["", "other tools:", *(f"  {tool}\n      {what}" for tool, what in other_tools.items())]
+    return "\n".join([*lines, "", f"A command's options: {prog} COMMAND --help"])
+
+
+def describe_commands(commands: argparse._SubParsersAction, examples: Mapping[str, str]) -> None:
+    """Give each command's own --help its one-line summary (the ``help`` it was added with) as description
+    and its example, if ``examples`` has one, as epilog, whichever module added the command."""
+    for listed in commands._choices_actions:  # argparse keeps each command's (name, help) only there
+        parser = commands.choices[listed.dest]
+        parser.description = textwrap.fill(listed.help or "", 79)
+        parser.epilog = f"example:\n  {examples[listed.dest]}" if listed.dest in examples else None
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m kb", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m kb",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=examples_epilog("python -m kb", EXAMPLES, OTHER_TOOLS),
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
 
     build = commands.add_parser("build", help="build a knowledge base from JSONL pairs of slow/fast programs")
     build.add_argument("pairs", nargs="+", help="JSONL files of pairs (or Code-Optimise MBPP solution files)")
@@ -412,9 +439,7 @@ def make_parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto: measure with the bench runner where --tests has inputs, else use the input's",
     )
-    build.add_argument(
-        "--tests", help="test inputs: {problem_id: [[input, output], ...]} JSON or a pie/tests folder"
-    )
+    build.add_argument("--tests", help="test inputs: {problem_id: [[input, output], ...]} JSON or a pie/tests folder")
     build.add_argument("--trials", type=int, default=5, help="timing trials per measured pair")
     build.add_argument("--jobs", type=int, help="runner workers (default: one per CPU)")
     _add_build_arguments(build)
@@ -422,9 +447,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="import FasterPy's OD-base.jsonl")
     imp.add_argument("od_base", help="OD-base.jsonl (input, target, diff, rate, summary, vector)")
-    imp.add_argument(
-        "--vectors-model", help="keep the stored vectors: they were made by this local model folder"
-    )
+    imp.add_argument("--vectors-model", help="keep the stored vectors: they were made by this local model folder")
     _add_build_arguments(imp)
     imp.set_defaults(handler=cmd_import)
 
@@ -432,12 +455,15 @@ def make_parser() -> argparse.ArgumentParser:
     query.add_argument("file", nargs="?", help="the program to optimise (default or '-': stdin)")
     query.add_argument("--kb", help="knowledge-base folder (default: the project's catalogue KB)")
     query.add_argument("-k", type=int, default=2, help="suggestions to return (2)")
-    query.add_argument(
-        "--min-rate", type=float, help="keep entries with rate above this (0.5; negative: no filter)"
-    )
+    query.add_argument("--min-rate", type=float, help="keep entries with rate above this (0.5; negative: no filter)")
     query.add_argument("--min-similarity", type=float, help="keep hits at least this similar (0.1)")
     query.add_argument("--candidates", type=int, help="nearest entries considered before re-ranking (10)")
-    query.add_argument("--rerank", choices=("fasterpy", "similarity"), help="re-ranking policy (fasterpy)")
+    query.add_argument(
+        "--rerank",
+        choices=("fasterpy", "similarity"),
+        help="hit order: fasterpy (the default) keeps the nearest first, then the highest rates within --rate-window "
+        "of it; similarity: nearest first",
+    )
     query.add_argument("--rate-window", type=float, help="similarity window of the fasterpy re-ranking (0.2)")
     query.add_argument("--ef", type=int, help="HNSW search breadth for this query")
     query.add_argument("--exclude-id", action="append", help="leave this entry id out (repeatable)")
@@ -452,9 +478,7 @@ def make_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=cmd_stats)
 
-    measure = commands.add_parser(
-        "measure-catalogue", help="time the catalogue's pairs with the bench runner"
-    )
+    measure = commands.add_parser("measure-catalogue", help="time the catalogue's pairs with the bench runner")
     measure.add_argument("--only", action="append", help="an entry id or slug (repeatable; default: all)")
     measure.add_argument("--trials", type=int, default=7, help="timing trials per program (7, first dropped)")
     measure.add_argument("--jobs", type=int, help="runner workers (default: one per CPU)")
@@ -477,6 +501,7 @@ def make_parser() -> argparse.ArgumentParser:
     from kb.evaluate import add_evaluate_retrieval_command
 
     add_evaluate_retrieval_command(commands)
+    describe_commands(commands, EXAMPLES)
     return parser
 
 

@@ -12,15 +12,25 @@ import logging
 import os
 import sys
 
+DESCRIPTION = """\
+The pyperf language server: diagnostics, hovers and "Optimize for speed" for
+Python files, for any LSP client (VS Code, Neovim, ...). It speaks LSP over
+stdin/stdout unless --tcp is given; logs go to stderr."""
+# Real commands, shown in --help and parsed by tests/test_cli_help.py so none goes stale.
+EXAMPLES = ("python -m server --stdio", "python -m server --tcp --port 2087 --log-level DEBUG")
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m server", description=DESCRIPTION,
+                                     epilog="examples:\n" + "\n".join(f"  {example}" for example in EXAMPLES),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     transport = parser.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (the default)")
     transport.add_argument("--tcp", action="store_true", help="listen on --host:--port instead")
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="the least level logged to stderr (INFO)")
     return parser.parse_args(argv)
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ import time
 import pytest
 from kb_support import REPO_ROOT, sample_pairs
 
-from kb.cli import main
+from kb.cli import hit_order, main
 
 SNIPPET = "n = int(input())\nfor i in range(n):\n    a, b = map(int, input().split())\n    print(a + b)\n"
 
@@ -69,7 +70,42 @@ def test_query_reads_stdin_and_prints_plain_text(pairs_kb, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(SNIPPET))
     assert main(["query", "--kb", str(pairs_kb), "--rerank", "similarity", "--min-rate", "-1"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("1. [") and "similarity" in out
+    assert out.splitlines()[1].startswith("1. [") and "similarity" in out
+
+
+@pytest.mark.parametrize(
+    ("flags", "order"),
+    [
+        ([], "ordered as FasterPy retrieves: the nearest first, then by rate among hits within 0.20 similarity of it"),
+        (["--rate-window", "0.35"], "ordered as FasterPy retrieves: the nearest first, then by rate among hits "
+                                    "within 0.35 similarity of it"),
+        (["--rerank", "similarity"], "ordered nearest first"),
+    ],
+    ids=["fasterpy", "fasterpy-window", "similarity"],
+)
+def test_query_says_how_its_hits_are_ordered(pairs_kb, tmp_path, capsys, flags, order):
+    program = tmp_path / "slow.py"
+    program.write_text(SNIPPET)
+    query = ["query", str(program), "--kb", str(pairs_kb), "-k", "5", "--min-rate", "-1", *flags]
+    assert main(query) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{order}:" and lines[1].startswith("1. [")
+    similarities = [float(s) for s in re.findall(r"^\d+\. \[.*\]  similarity ([0-9.]+)", "\n".join(lines), re.M)]
+    assert len(similarities) == 5
+    if "similarity" in flags:
+        assert similarities == sorted(similarities, reverse=True)
+    assert main([*query, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["order"] == order
+
+
+def test_the_order_of_the_hybrid_policy_names_its_boost():
+    from dataclasses import replace
+
+    from kb.query import SUGGESTION_POLICY
+
+    assert hit_order(SUGGESTION_POLICY) == "ordered by similarity (+0.5 for a shared rule tag)"
+    quarter = replace(SUGGESTION_POLICY, tag_boost=0.25)
+    assert hit_order(quarter) == "ordered by similarity (+0.25 for a shared rule tag)"
 
 
 def test_stats(pairs_kb, capsys):

@@ -13,6 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from kb.cli import describe_commands, examples_epilog
+
 COMMAND_MODULES = (
     "training.dataset",
     "training.sft",
@@ -25,13 +27,35 @@ COMMAND_MODULES = (
 )
 
 
+DESCRIPTION = """\
+Fine-tune the optimizer's local model: build datasets, LoRA SFT, DPO, export
+to GGUF; and Code-Optimise's steps: sample, annotate, merge, evaluate.
+Every step and its options: training/README.md."""
+# One real command per command module (what training/README.md runs): shown in --help, and parsed by
+# tests/test_cli_help.py so none goes stale.
+EXAMPLES = {
+    "dataset": "python -m training dataset --pairs pairs.jsonl --catalogue --out reports/training/sft.jsonl",
+    "sft": "python -m training sft --data reports/training/sft.jsonl --out reports/training/sft --limit 96 "
+           "--shortest",
+    "dpo": "python -m training dpo --data dpo.jsonl --init-adapter reports/training/sft/adapter "
+           "--out reports/training/dpo",
+    "export": "python -m training export --adapter reports/training/sft/adapter --out reports/training/export",
+    "sample": "python -m training sample --out samples.jsonl --problems mbpp --n 8 --temperature 0.6",
+    "annotate": "python -m training annotate --input samples.jsonl --out annotated.jsonl",
+    "merge": "python -m training merge --input annotated.jsonl --sft-out sft.jsonl --dpo-out dpo.jsonl",
+    "evaluate": "python -m training evaluate --limit 100 --out reports/training/eval",
+}
+
+
 def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
-    """The parser with every importable command module registered."""
-    parser = argparse.ArgumentParser(
-        prog="python -m training",
-        description="Fine-tune the optimizer's local model: build datasets, LoRA SFT, DPO, export to GGUF.",
-    )
-    subparsers = parser.add_subparsers(dest="command", metavar="command")
+    """The parser with every importable command module registered.
+
+    Each command's --help shows its one-line summary and example; its module's docstring is for developers.
+    """
+    parser = argparse.ArgumentParser(prog="python -m training", description=DESCRIPTION,
+                                     epilog=examples_epilog("python -m training", EXAMPLES),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     subparsers.required = True
     for name in modules:
         try:
@@ -42,6 +66,7 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
                 raise
             continue
         module.register(subparsers)
+    describe_commands(subparsers, EXAMPLES)
     return parser
 
 

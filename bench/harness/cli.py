@@ -1,4 +1,5 @@
-"""``python -m bench``: the embedded suite (default), ``eval`` of a generations file, ``aa`` noise floor."""
+"""``python -m bench``: the embedded suite (default), ``generate`` candidates for a rows file, ``eval`` of a
+generations file, ``aa`` noise floor."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from bench.harness.metrics import noise_floor
 from bench.harness.report import build_report, format_console, metrics_table, write_report
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
 from bench.harness.split import HALVES, Half, select_half
+from kb.cli import describe_commands, examples_epilog
 from optimizer.candidates import ENGINE_PRESETS, Candidate
 from optimizer.openai_model import add_endpoint_arguments
 from optimizer.project_runs import CapturedCalls
@@ -35,6 +37,24 @@ if TYPE_CHECKING:
     from optimizer.pipeline import Optimizer
 
 DEFAULT_OUT = Path("reports")
+DESCRIPTION = """\
+Measure how much faster the optimizer makes Python programs: run the embedded
+benchmark suite, write the optimizer's candidates for a rows file, evaluate
+generations against their tests, or measure the timing noise floor."""
+# One real command per subcommand: shown in --help, and parsed by tests/test_cli_help.py so none goes stale.
+EXAMPLES = {
+    "suite": "python -m bench --engine rules --limit 5",
+    "generate": "python -m bench generate --input rows.jsonl --tests tests/ --engine rules --out gen.jsonl",
+    "eval": "python -m bench eval --generations gen.jsonl --tests tests/ --out reports/eval",
+    "aa": "python -m bench aa --num-trials 3",
+}
+# Tools of the bench run as modules of their own (their options: python -m MODULE --help).
+OTHER_TOOLS = {
+    "python -m bench.harness.rule_measure --half tuning --trials 5 --jobs 1":
+        "rewrite every PIE dev program with the rules, check it on every test, time it",
+    "python -m bench.harness.soundness --packages toolz,six":
+        "apply each rule's fix to real libraries and rerun their own tests",
+}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -83,8 +103,10 @@ def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str | No
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    sub = parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(prog="python -m bench", description=DESCRIPTION,
+                                     epilog=examples_epilog("python -m bench", EXAMPLES, OTHER_TOOLS),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     suite = sub.add_parser("suite", help="the embedded benchmark suite (what no arguments runs)")
     _common(suite)
     _only_option(suite)
@@ -119,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(aa)
     aa.add_argument("--rows", type=Path, dest="generations", help="JSONL of rows (default: the embedded suite)")
     aa.add_argument("--tests", type=Path, help="tests folder for --rows")
+    describe_commands(sub, EXAMPLES)
     return parser
 
 
@@ -350,11 +373,13 @@ def command_aa(config: EvalConfig, progress: bool) -> int:
 COMMANDS = ("suite", "eval", "aa", "generate")
 
 
+def command_argv(argv: list[str]) -> list[str]:
+    """``argv`` with its command: none given means the embedded suite, with whatever options were given."""
+    return argv if argv and argv[0] in (*COMMANDS, "-h", "--help") else ["suite", *argv]
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
-        argv = ["suite", *argv]  # no command: the embedded suite, with whatever options were given
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(command_argv(sys.argv[1:] if argv is None else argv))
     command = args.command
     progress = not args.no_progress
     try:
