@@ -13,12 +13,11 @@ import json
 import logging
 import statistics
 import sys
-import textwrap
 import time
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 
+from kb.cli_help import describe_commands, examples_epilog
 from kb.errors import KBError, QueryInputError
 
 # The largest program ``query`` reads: enough for any real module, small enough that parsing, describing and
@@ -199,7 +198,7 @@ def hit_order(policy) -> str:
     if policy.rerank == "fasterpy":
         return (
             f"ordered as FasterPy retrieves: the nearest first, then by rate among hits within "
-            f"{policy.rate_window:.2f} similarity of it"
+            f"{policy.rate_window:.2f} similarity of it (nearest first when no more than -k pass the filters)"
         )
     if policy.rerank == "hybrid":
         return f"ordered by similarity (+{policy.tag_boost:g} for a shared rule tag)"
@@ -399,25 +398,6 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the build report as JSON")
     _add_embedder_arguments(parser)
-
-
-def examples_epilog(prog: str, examples: Mapping[str, str], other_tools: Mapping[str, str] | None = None) -> str:
-    """The "examples:" text under a command line's --help: one example per command, then the tools run on
-    their own (command: what it does); for ``argparse.RawDescriptionHelpFormatter``, which keeps its lines."""
-    lines = ["examples:", *(f"  {example}" for example in examples.values())]
-    if other_tools:
-        lines += ["", "other tools:", *(f"  {tool}\n      {what}" for tool, what in other_tools.items())]
-    return "\n".join([*lines, "", f"A command's options: {prog} COMMAND --help"])
-
-
-def describe_commands(commands: argparse._SubParsersAction, examples: Mapping[str, str]) -> None:
-    """Give each command's own --help its one-line summary (the ``help`` it was added with) as description
-    and its example, if ``examples`` has one, as epilog, whichever module added the command."""
-    for listed in commands._choices_actions:  # argparse keeps each command's (name, help) only there
-        parser = commands.choices[listed.dest]
-        parser.description = textwrap.fill(listed.help or "", 79)
-        parser.epilog = f"example:\n  {examples[listed.dest]}" if listed.dest in examples else None
-        parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def make_parser() -> argparse.ArgumentParser:

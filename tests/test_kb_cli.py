@@ -73,12 +73,15 @@ def test_query_reads_stdin_and_prints_plain_text(pairs_kb, monkeypatch, capsys):
     assert out.splitlines()[1].startswith("1. [") and "similarity" in out
 
 
+FASTERPY_ORDER = "ordered as FasterPy retrieves: the nearest first, then by rate among hits"
+FEW_HITS_ORDER = "(nearest first when no more than -k pass the filters)"
+
+
 @pytest.mark.parametrize(
     ("flags", "order"),
     [
-        ([], "ordered as FasterPy retrieves: the nearest first, then by rate among hits within 0.20 similarity of it"),
-        (["--rate-window", "0.35"], "ordered as FasterPy retrieves: the nearest first, then by rate among hits "
-                                    "within 0.35 similarity of it"),
+        ([], f"{FASTERPY_ORDER} within 0.20 similarity of it {FEW_HITS_ORDER}"),
+        (["--rate-window", "0.35"], f"{FASTERPY_ORDER} within 0.35 similarity of it {FEW_HITS_ORDER}"),
         (["--rerank", "similarity"], "ordered nearest first"),
     ],
     ids=["fasterpy", "fasterpy-window", "similarity"],

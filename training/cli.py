@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kb.cli import describe_commands, examples_epilog
+from kb.cli_help import describe_commands, examples_epilog
 
 COMMAND_MODULES = (
     "training.dataset",

@@ -28,7 +28,7 @@ from bench.harness.metrics import noise_floor
 from bench.harness.report import build_report, format_console, metrics_table, write_report
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
 from bench.harness.split import HALVES, Half, select_half
-from kb.cli import describe_commands, examples_epilog
+from kb.cli_help import describe_commands, examples_epilog
 from optimizer.candidates import ENGINE_PRESETS, Candidate
 from optimizer.openai_model import add_endpoint_arguments
 from optimizer.project_runs import CapturedCalls
