@@ -5,8 +5,9 @@ with a call of ``main(overlay)`` appended, and a pickled request on stdin. The r
 the workspace's files (written into the run's scratch folder: the user's own files are never touched), the
 target module's dotted name and file, the target's qualified name, and what to do:
 
-- ``capture``: run the tests under pytest with a profiler that pickles, for each call of the target, the
-  arguments (``self`` included) at call time, and which tests made it; unpicklable calls are counted;
+- ``capture``: run the tests under pytest, watching the target's calls (``sys.monitoring``, else a profiler),
+  and pickle, for each call, the arguments (``self`` included) at call time and which tests made it;
+  unpicklable calls are counted;
 - ``record``: replay the captured calls and pickle each outcome (value or exception type, arguments after);
 - ``check``: replay them and compare each outcome with an expected one (``deep_difference``);
 - ``time``: replay them ``repeat`` times and print only a count, for timing;
@@ -33,6 +34,7 @@ MAX_CALLS = 200
 MAX_PICKLE_BYTES = 1 << 20  # one call's arguments
 MAX_CAPTURED_BYTES = 32 << 20  # all calls': they travel back to the server and into every replay
 FLOAT_TOLERANCE = 1e-9
+RESUMABLE_CODE = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
 
 
 # --- the deep comparator -------------------------------------------------------------------------------------------
@@ -202,16 +204,49 @@ def _target_function(request):
 
 # --- capture -------------------------------------------------------------------------------------------------------
 
-def _capture(request, target):
-    import pytest
+def _watch_calls(qualname, filename, on_call):
+    """(start, stop): while started, each call of the function ``qualname`` of ``filename`` hands its frame, at
+    call time, to ``on_call``.
 
-    qualname, calls, seen = request["qualname"], [], {}
-    state = {"test": None, "skipped": 0, "failed": [], "passed": 0, "errors": [], "bytes": 0}
+    ``sys.monitoring`` (3.12+) stops firing for every other function after its first start (``DISABLE``), so the
+    tests run at nearly full speed; 3.11, or a monitoring tool slot taken by the tests' own tooling, falls back
+    to a profiler, which Python calls on every call and return (the test run takes ~4x as long).
+    """
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is not None and monitoring.get_tool(monitoring.PROFILER_ID) is None:
+        tool, start_event = monitoring.PROFILER_ID, monitoring.events.PY_START
+        monitoring.use_tool_id(tool, "pyperf capture")
+
+        def started(code, offset):
+            if code.co_qualname != qualname or code.co_filename != filename:
+                return monitoring.DISABLE
+            on_call(sys._getframe(1))  # the starting function's frame: the callback runs on top of it
+            return None
+
+        monitoring.register_callback(tool, start_event, started)
+        return (lambda: monitoring.set_events(tool, start_event)), (lambda: monitoring.set_events(tool, 0))
 
     def profile(frame, event, arg):
         code = frame.f_code
-        if event != "call" or code.co_qualname != qualname or code.co_filename != target:
+        if event != "call" or code.co_qualname != qualname or code.co_filename != filename:
             return
+        # The profiler also reports each resumption of a generator or coroutine, whose arguments may have been
+        # rebound since: its RESUME says where it resumes (0: the start; 1-3: after a yield or an await).
+        if code.co_flags & RESUMABLE_CODE and code.co_code[frame.f_lasti + 1] & 3:
+            return
+        on_call(frame)
+
+    return (lambda: sys.setprofile(profile)), (lambda: sys.setprofile(None))
+
+
+def _capture(request, target):
+    import pytest
+
+    calls, seen = [], {}
+    state = {"test": None, "skipped": 0, "failed": [], "passed": 0, "errors": [], "bytes": 0}
+
+    def record(frame):
+        code = frame.f_code
         names = code.co_varnames
         positional = [frame.f_locals[n] for n in names[: code.co_argcount]]
         keywords = {n: frame.f_locals[n] for n in names[code.co_argcount: code.co_argcount + code.co_kwonlyargcount]}
@@ -236,15 +271,20 @@ def _capture(request, target):
             state["bytes"] += len(blob)
 
     class Recorder:
+        watch = None  # chosen at the first test, once conftest files and plugins have taken what they need
+
         @pytest.hookimpl(hookwrapper=True)
         def pytest_runtest_protocol(self, item, nextitem):
-            # Profiling only while a test runs keeps collection and plugin loading at full speed.
+            # Watching only while a test runs keeps collection and plugin loading at full speed.
+            if self.watch is None:
+                self.watch = _watch_calls(request["qualname"], target, record)
+            start_watching, stop_watching = self.watch
             state["test"] = item.nodeid
-            sys.setprofile(profile)
+            start_watching()
             try:
                 yield
             finally:
-                sys.setprofile(None)
+                stop_watching()
                 state["test"] = None
 
         def pytest_runtest_logreport(self, report):

@@ -4,12 +4,11 @@ job verifies a program with it, and a project's tests run with its pytest (or th
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
+from interpreter_support import make_venv
 
 from bench.core.runner import Runner
 from optimizer.candidates import Engines, VerificationInputs
@@ -17,21 +16,12 @@ from server.jobs import JobRequest, run_job, title
 
 RULES = Engines(rules=True, llm=False, retrieval=False)
 FIXTURE = Path(__file__).parent / "fixtures" / "realpkg"
-PYTEST_PACKAGES = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
 
 
 @pytest.fixture(scope="module")
 def user_venv(tmp_path_factory) -> Path:
     """Another venv's python: none of the project's packages are in it."""
-    folder = tmp_path_factory.mktemp("user") / "uservenv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-    return folder / "bin" / "python"
-
-
-def site_packages(python: Path) -> Path:
-    out = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         capture_output=True, text=True, check=True)
-    return Path(out.stdout.strip())
+    return make_venv(tmp_path_factory.mktemp("user") / "uservenv")
 
 
 def test_the_zygote_runs_under_the_given_interpreter(user_venv: Path):
@@ -79,15 +69,6 @@ def test_a_project_without_pytest_in_the_users_interpreter_says_so(user_venv: Pa
 
 @pytest.mark.slow
 def test_a_projects_tests_run_with_the_users_pytest(tmp_path: Path):
-    folder = tmp_path / "withpytest"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-    python = folder / "bin" / "python"
-    ours, theirs = Path(sysconfig.get_paths()["purelib"]), site_packages(python)
-    for name in PYTEST_PACKAGES:  # pytest copied in, offline: the sandbox shows this venv's files only
-        source = ours / name
-        if source.is_dir():
-            shutil.copytree(source, theirs / name)
-        elif source.is_file():
-            shutil.copy2(source, theirs / name)
+    python = make_venv(tmp_path / "withpytest", with_pytest=True)
     outcome = run_job(realpkg_request(tmp_path, python))
     assert "captured from 3 tests (tests/test_catalog.py), 3 tests pass" in title(outcome), title(outcome)
