@@ -100,8 +100,7 @@ class Optimizer:
         modules = [
             replace(c, code=module_source[:start] + _with_newline(c.code) + module_source[end:]) for c in candidates
         ]
-        calls = list(function_inputs(module_source, name)) + list(extra_calls)
-        verdicts = self._verify_function(module_source, name, modules, calls)
+        verdicts = self._verify_function(module_source, name, modules, extra_calls)
         tried = list(zip(modules, verdicts, strict=True))
         return best_result(module_source, tried, notes, started)
 
@@ -122,13 +121,15 @@ class Optimizer:
             )
         else:
             find_function(ast.parse(module_source), name)
-            calls = list(function_inputs(module_source, name)) + list(extra_calls)
-            verdicts = self._verify_function(module_source, name, [rewrite], calls)
+            verdicts = self._verify_function(module_source, name, [rewrite], extra_calls)
         return best_result(module_source, [(rewrite, verdicts[0])], [], started)
 
     def _verify_function(
-        self, module_source: str, name: str, modules: list[Candidate], calls: list[FunctionCall]
+        self, module_source: str, name: str, modules: list[Candidate], extra_calls: Sequence[FunctionCall]
     ) -> list[Verdict]:
+        """Each module's verdict on function ``name``'s doctests, literal call sites and hypothesis inputs, plus
+        ``extra_calls``."""
+        calls = [*function_inputs(module_source, name), *extra_calls]
         if not calls:
             return [
                 Verdict("unverified", "no verification inputs: no doctests, literal call sites or type hints")
