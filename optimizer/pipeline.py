@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from bench.core.runner import Runner
 from optimizer.candidates import Candidate, OptimizationResult, Verdict, VerificationInputs
 from optimizer.derived_inputs import DerivedInputCache
+from optimizer.function_derived_calls import FunctionDerivedCalls
 from optimizer.functions import (
     DRIVER_INPUT,
     FunctionCall,
@@ -28,7 +29,7 @@ from optimizer.functions import (
 )
 from optimizer.generate import CandidateGenerator, GeneratorSettings
 from optimizer.syntax import syntax_problem
-from optimizer.verify import VerifySettings, verify_candidates
+from optimizer.verify import VerifySettings, needs_derived_inputs, verify_candidates
 
 
 class UnparsableCodeError(ValueError):
@@ -140,11 +141,25 @@ class Optimizer:
         repeat = self._calibrate(module_source, name, calls)
         drivers = [replace(m, code=driver_program(m.code, name, calls, repeat)) for m in modules]
         original = driver_program(module_source, name, calls, repeat)
-        verdicts = verify_candidates(self.runner, original, drivers, DRIVER_INPUT, self.settings.verify)
+        # A driver reads no stdin: inputs derived from it would say nothing; calls derived from the calls do.
+        given_only = replace(self.settings.verify, derived_inputs=False)
+        verdicts = verify_candidates(self.runner, original, drivers, DRIVER_INPUT, given_only)
         counts = call_counts(calls)
-        return [
+        verdicts = [
             replace(v, inputs_used=len(calls), input_sources=counts) if v.status != "invalid" else v for v in verdicts
         ]
+        # Only a candidate that matched on the given calls has anything left to show on derived ones.
+        wanting = [i for i, v in enumerate(verdicts) if v.status in ("faster", "not_faster")
+                   and self.settings.verify.derived_inputs and needs_derived_inputs(modules[i])]
+        if wanting:
+            derived = FunctionDerivedCalls(self.runner, module_source, name, self.settings.verify, self.progress)
+            derived.check_original(calls)
+            for i in wanting:
+                checked, wrong = derived.first_wrong(modules[i].code)
+                verdicts[i] = replace(verdicts[i], derived_inputs_checked=checked)
+                if wrong is not None:
+                    verdicts[i] = replace(verdicts[i], status="wrong", reason=wrong)
+        return verdicts
 
     def _calibrate(self, module_source: str, name: str, calls: list[FunctionCall]) -> int:
         """Passes over the calls that make them take ~50 ms of a driver run, so the calls, not the driver's

@@ -70,7 +70,7 @@ def details(result: OptimizationResult, headline: str, path: str | None, kind: s
                   for code in best.rules]
         lines.append("")
     if result.verdict is not None and result.verdict.status in ("faster", "not_faster"):
-        lines += _evidence(result.verdict, result.best)
+        lines += _evidence(result.verdict, result.best, kind)
     if result.tried:
         lines += ["### Candidates tried", "", "| # | from | result | why |", "|---|---|---|---|"]
         lines += [f"| {i} | {_origin(c)} | {_result(v)} | {_cell(v.reason)} |" for i, (c, v) in
@@ -93,16 +93,19 @@ def _timings(verdict: Verdict, kind: str) -> list[str]:
     return [*lines, "", f"Per input: the first timed run.{spread}", ""]
 
 
-def _evidence(verdict: Verdict, candidate: Candidate | None) -> list[str]:
+def _evidence(verdict: Verdict, candidate: Candidate | None, kind: str) -> list[str]:
     lines = ["### Evidence", ""]
     if verdict.evidence:
         lines.append(f"- {verdict.evidence}; the original's results are the reference")
     else:
         words = inputs_in_words(verdict.inputs_used, verdict.input_sources)
         lines.append(f"- same output as the original on {words}")
-    if verdict.derived_inputs_checked:
+    if verdict.derived_inputs_checked and kind == "program":
         lines.append(f"- and on {_plural(verdict.derived_inputs_checked, 'input')} derived from those (shrunk and "
                      "mutated), on which the original ran cleanly")
+    elif verdict.derived_inputs_checked:
+        lines.append(f"- and on {_plural(verdict.derived_inputs_checked, 'call')} derived from those (boundary values "
+                     "and drawn arguments), which the original handles as it handles those")
     elif candidate is not None and candidate.engine == "rules":
         lines.append("- no derived inputs needed: every rule applied is safe")
     return [*lines, ""]
