@@ -98,7 +98,7 @@ def test_a_method_is_verified_on_captured_calls_and_by_the_tests(runner: Runner,
                                              "Catalog.percentile_ranks")
     region = generator.regions[0]  # the method alone: it uses no import or module-level name
     assert region.startswith("def percentile_ranks(self, values):") and "class" not in region
-    assert result.improved, result.to_json()
+    assert result.improved, [(v.status, v.reason) for _, v in result.tried]
     assert result.verdict.evidence == ("3 calls captured from 3 tests (tests/test_catalog.py), 3 tests pass")
     assert "        ordered = sorted(scores)\n        for value in values:" in result.code
     wrong = result.tried[1][1]
