@@ -26,7 +26,7 @@ NO_CALLS = CapturedCalls((), (), 0, (), 0)  # a workspace without tests
 
 
 def optimize_in_workspace(optimizer: Optimizer, workspace: Path, path: Path, source: str, qualname: str,
-                          captured: CapturedCalls | None = None, rewrite: str | None = None,
+                          captured: CapturedCalls | None = None, rewrite: Candidate | None = None,
                           ) -> tuple[OptimizationResult, CapturedCalls | None]:
     """The best verified rewrite of ``qualname`` in ``source`` (the editor's text of ``path``), and the calls
     captured from the workspace's tests (None when it has none), for the caller to keep for this version.
@@ -52,13 +52,13 @@ def optimize_in_workspace(optimizer: Optimizer, workspace: Path, path: Path, sou
                                  replace(limits, timeout_s=limits.timeout_s * CAPTURE_TIMEOUT_FACTOR))
     if context is None or ("." not in qualname and (captured is None or not captured.calls)):
         if rewrite is not None:
-            return optimizer.verify_rewrite(source, Candidate(rewrite, "rules"), qualname), captured
+            return optimizer.verify_rewrite(source, rewrite, qualname), captured
         return optimizer.optimize_function(source, qualname), captured
     return optimize_target(optimizer, context, qualname, captured or NO_CALLS, rewrite), captured
 
 
 def optimize_target(optimizer: Optimizer, context: ModuleContext, qualname: str, captured: CapturedCalls,
-                    rewrite: str | None = None) -> OptimizationResult:
+                    rewrite: Candidate | None = None) -> OptimizationResult:
     """Generate rewrites of the target from its region alone (or take ``rewrite``, a whole module), put each
     back into the module and verify them."""
     started = time.perf_counter()
@@ -69,7 +69,7 @@ def optimize_target(optimizer: Optimizer, context: ModuleContext, qualname: str,
     verdicts: list[Verdict | None] = []
     notes: list[str] = []
     if rewrite is not None:
-        modules, verdicts = [Candidate(rewrite, "rules")], [None]
+        modules, verdicts = [rewrite], [None]
     else:
         optimizer.progress("generating candidates")
         candidates, notes = optimizer.generator.candidates(model_region(source, tree, target))

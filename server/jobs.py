@@ -53,6 +53,7 @@ class JobRequest:
     time_budget_s: float = 120.0
     host: HostAddress | None = None
     rewrite: str | None = None  # a given rewrite of ``source`` (a rule's quick fix): verified, nothing generated
+    rewrite_rules: tuple[str, ...] = ()  # the rules that made ``rewrite``: safe ones need no derived inputs
     path: str | None = None  # the document's file (named in the report) and, for a function or method of a project,
     workspace: str | None = None  # the workspace root: its package is imported from there and its tests run there
     captured: CapturedCalls | None = None  # the calls an earlier job captured from the tests for this text and name
@@ -160,17 +161,16 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = lambda _: Non
         model=None if request.endpoint else RemoteModel(request.host), retriever=RemoteRetriever(request.host))
     settings = OptimizerSettings(verify=VerifySettings(limits=limits, derived_inputs=request.derived_inputs))
     captured = None
+    fix = None if request.rewrite is None else Candidate(request.rewrite, "rules", rules=request.rewrite_rules)
     try:
         with Runner(jobs=1, limits=limits, python=request.python) as runner, \
                 Optimizer(settings, runner=runner, generator=generator, progress=progress) as optimizer:
             if request.kind == "function" and request.name and request.path and request.workspace:
                 result, captured = optimize_in_workspace(optimizer, Path(request.workspace), Path(request.path),
-                                                         request.source, request.name, request.captured,
-                                                         request.rewrite)
-            elif request.rewrite is not None:
+                                                         request.source, request.name, request.captured, fix)
+            elif fix is not None:
                 name = request.name if request.kind == "function" else None
-                result = optimizer.verify_rewrite(request.source, Candidate(request.rewrite, "rules"), name,
-                                                  request.inputs)
+                result = optimizer.verify_rewrite(request.source, fix, name, request.inputs)
             elif request.kind == "function":
                 assert request.name is not None
                 result = optimizer.optimize_function(request.source, request.name)

@@ -143,7 +143,8 @@ async def resolve_fix(ls: PerfLanguageServer, action: types.CodeAction,
 
     def request() -> JobRequest:
         target = {"kind": region.kind, "name": region.name}
-        return replace(job_request(ls, uri, state, target), engines=FIX_ONLY, rewrite=rewrite)
+        return replace(job_request(ls, uri, state, target), engines=FIX_ONLY, rewrite=rewrite,
+                       rewrite_rules=(str(code),))
 
     outcome = None  # a stdin program without input files: nothing to verify on, no job to start
     if _verifiable(ls, uri, state, region):

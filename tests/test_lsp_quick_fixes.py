@@ -296,3 +296,23 @@ def test_only_a_verified_speedup_is_preferred_and_a_different_result_never_offer
             offer = fix_offer(doc, unverified)
             assert not offer.preferred and offer.offered == (doc.safety == "safe"), (doc.code, offer)
             assert not offer.offered or offer.title.endswith("(unverified)")
+
+
+@pytest.mark.parametrize(("rules", "derived"), [(("PERF103",), False), (("PERF105",), True)])
+def test_a_fix_job_knows_its_rule_safe_ones_skip_derived_inputs(rules: tuple[str, ...], derived: bool):
+    """The fix's job carries the rule that made it: a safe rule's fix is trusted on the given inputs, an unsafe
+    one's (the same text, as if PERF105 had made it) is also run on derived inputs; the report names the rule."""
+    from optimizer.candidates import Engines, VerificationInputs
+    from optimizer.rules import rewrite
+    from server.jobs import JobRequest, run_job
+
+    source = "n = int(input())\ntotal = 0\nfor _ in range(n):\n    total += int(input())\nprint(total)\n"
+    fix = rewrite(source, select={"PERF103"}).code
+    inputs = VerificationInputs((b"4000\n" + b"7\n" * 4000,), ("input1.txt",))
+    outcome = run_job(JobRequest("program", source, Engines(rules=True, llm=False, retrieval=False), inputs=inputs,
+                                 rewrite=fix, rewrite_rules=rules, time_budget_s=60))
+    assert outcome.status in ("faster", "not_faster"), outcome
+    assert outcome.rules == rules
+    assert f"**{rules[0]}**" in outcome.details or outcome.status != "faster", outcome.details
+    assert ("derived from those" in outcome.details) is derived, outcome.details
+    assert ("no derived inputs needed: every rule applied is safe" in outcome.details) is not derived
