@@ -14,13 +14,12 @@ import ast
 import base64
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from bench.core.runner import Runner
 from optimizer.derived_calls import Arguments, CheckedCalls, check_on_original, derive_calls, first_wrong
 from optimizer.functions import FunctionCall
 from optimizer.package_context import ModuleContext
-from optimizer.project_runs import ProjectRunError, run_driver
+from optimizer.project_runs import ProjectRunError, driver_runs
 from optimizer.verify import VerifySettings
 
 # The module's name in the one-file workspace: not a name the module itself could import, so none shadows it.
@@ -54,18 +53,10 @@ class FunctionDerivedCalls:
 
     def __init__(self, runner: Runner, module_source: str, name: str, settings: VerifySettings,
                  progress: Callable[[str], None] = lambda _: None) -> None:
-        self.runner, self.name, self.settings, self.progress = runner, name, settings, progress
-        self.context = ModuleContext(LONE_MODULE, f"{LONE_MODULE}.py", ("",), {f"{LONE_MODULE}.py": module_source})
+        self.settings, self.progress = settings, progress
+        context = ModuleContext(LONE_MODULE, f"{LONE_MODULE}.py", ("",), {f"{LONE_MODULE}.py": module_source})
+        self._run, self._run_derived = driver_runs(runner, context, name, settings.limits, settings.derived_budget_s)
         self.checked = CheckedCalls()
-
-    def _run(self, mode: str, overlay: str | None = None, **fields: object) -> dict:
-        return run_driver(self.runner, self.context, self.name, mode, overlay, self.settings.limits, **fields)
-
-    def _run_derived(self, mode: str, overlay: str | None = None, **fields: object) -> dict:
-        """A run of the original on derived calls: one that loops is cut at the derived calls' budget."""
-        limits = replace(self.settings.limits,
-                         timeout_s=min(self.settings.limits.timeout_s, self.settings.derived_budget_s))
-        return run_driver(self.runner, self.context, self.name, mode, overlay, limits, **fields)
 
     def check_original(self, calls: Sequence[FunctionCall]) -> CheckedCalls:
         """Derive calls from the literal ones among ``calls`` and keep those the original handles as it handles

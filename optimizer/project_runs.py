@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.core.runner import Runner, Worker
@@ -58,6 +59,21 @@ def run_driver(run: Runner | Worker, context: ModuleContext, qualname: str, mode
     """The driver's answer; ``ProjectRunError`` when the run ended without one."""
     result = run.run(driver_program(overlay), driver_request(context, qualname, mode, **fields), limits)
     return answer_of(result, limits)
+
+
+def driver_runs(runner: Runner, context: ModuleContext, qualname: str, limits: SandboxLimits,
+                derived_budget_s: float) -> tuple[Callable[..., dict], Callable[..., dict]]:
+    """``run(mode, overlay=None, **fields)`` for the target's driver, and the same for derived calls: cut at their
+    budget, so a derived call that loops costs no more than that."""
+    derived_limits = replace(limits, timeout_s=min(limits.timeout_s, derived_budget_s))
+
+    def run(mode: str, overlay: str | None = None, **fields: object) -> dict:
+        return run_driver(runner, context, qualname, mode, overlay, limits, **fields)
+
+    def run_derived(mode: str, overlay: str | None = None, **fields: object) -> dict:
+        return run_driver(runner, context, qualname, mode, overlay, derived_limits, **fields)
+
+    return run, run_derived
 
 
 def answer_of(result: RunResult, limits: SandboxLimits | None) -> dict:

@@ -21,7 +21,7 @@ from bench.core.runner import Runner
 from optimizer.candidates import Candidate, Verdict, VerificationInputs
 from optimizer.derived_calls import CheckedCalls, check_on_original, derive_calls, first_wrong
 from optimizer.package_context import ModuleContext
-from optimizer.project_runs import CapturedCalls, ProjectRunError, driver_program, driver_request, run_driver
+from optimizer.project_runs import CapturedCalls, ProjectRunError, driver_program, driver_request, driver_runs
 from optimizer.syntax import syntax_problem
 from optimizer.verify import VerifySettings, needs_derived_inputs, verify_candidates
 
@@ -59,15 +59,8 @@ class ProjectVerifier:
         self.runner, self.context, self.qualname = runner, context, qualname
         self.captured, self.settings, self.progress = captured, settings, progress
         self.name = qualname.rsplit(".", 1)[-1]
-
-    def _run(self, mode: str, overlay: str | None = None, **fields: object) -> dict:
-        return run_driver(self.runner, self.context, self.qualname, mode, overlay, self.settings.limits, **fields)
-
-    def _run_derived(self, mode: str, overlay: str | None = None, **fields: object) -> dict:
-        """A run of the original on derived calls: one that loops is cut at the derived calls' budget."""
-        limits = replace(self.settings.limits,
-                         timeout_s=min(self.settings.limits.timeout_s, self.settings.derived_budget_s))
-        return run_driver(self.runner, self.context, self.qualname, mode, overlay, limits, **fields)
+        self._run, self._run_derived = driver_runs(runner, context, qualname, settings.limits,
+                                                   settings.derived_budget_s)
 
     def verify(self, modules: Sequence[Candidate]) -> list[Verdict]:
         """One verdict per candidate module (the whole module's text, the target rewritten)."""
