@@ -148,6 +148,19 @@ def _key(f: Field) -> str:
     return first + "".join(part.title() for part in rest)
 
 
+def setting_keys(cls: type = ServerSettings, prefix: str = "") -> list[str]:
+    """Every key the server reads, dotted below the section (``verification.timeBudgetSeconds``): the settings
+    the VS Code extension declares in its package.json (a test keeps the two the same)."""
+    keys = []
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        if is_dataclass(hints[f.name]):
+            keys += setting_keys(hints[f.name], f"{prefix}{_key(f)}.")
+        else:
+            keys.append(prefix + _key(f))
+    return keys
+
+
 def _default(f: Field) -> Any:
     return f.default_factory() if f.default_factory is not MISSING else f.default
 

@@ -27,7 +27,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from optimizer.candidates import ENGINE_PRESETS, Engines
-from server.settings import CLIENT_KEYS, ServerSettings, parse_settings
+from server.settings import CLIENT_KEYS, ServerSettings, parse_settings, setting_keys
 
 
 @pytest_lsp.fixture(config=server_config(), params=CLIENTS)
@@ -196,3 +196,18 @@ async def test_llm_engine_runs_a_tiny_gguf(vscode: LanguageClient, tmp_path):
     assert action.edit is None
     logs = " ".join(m.message for m in client.log_messages)
     assert "mod.py read_all" in logs and "LLM is off" not in logs
+
+
+def test_the_extension_declares_every_server_setting():
+    """package.json is where VS Code users find settings: every key the server reads is declared there (with a
+    markdown description and a scope), and nothing else but the client's own keys."""
+    import json
+    from pathlib import Path
+
+    manifest = Path(__file__).resolve().parent.parent / "vscode-extension" / "package.json"
+    declared = json.loads(manifest.read_text())["contributes"]["configuration"]["properties"]
+    client = {key for key in declared if key.split(".")[1] in CLIENT_KEYS}
+    assert set(declared) - client == {f"pyperf.{key}" for key in setting_keys()}
+    for key, schema in declared.items():
+        assert schema.get("markdownDescription") and schema.get("scope"), key
+
