@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from kb.cli_help import describe_commands, examples_epilog
+from kb.cli_help import describe_commands, examples_epilog, invoked_as
 from kb.errors import KBError, QueryInputError
 
 # The largest program ``query`` reads: enough for any real module, small enough that parsing, describing and
@@ -29,14 +29,14 @@ log = logging.getLogger("kb")
 DESCRIPTION = "Build, import, query and inspect knowledge bases of optimisation suggestions (slow/fast pairs)."
 # One real command per subcommand: shown in --help, and parsed by tests/test_cli_help.py so none goes stale.
 EXAMPLES = {
-    "build": "python -m kb build pairs.jsonl -o my-kb",
-    "import": "python -m kb import OD-base.jsonl -o od-kb",
-    "query": "python -m kb query slow.py -k 5 --show-code",
-    "stats": "python -m kb stats my-kb",
-    "measure-catalogue": "python -m kb measure-catalogue --only cat-join-output-once",
-    "reindex": "python -m kb reindex my-kb --index hnsw",
-    "export": "python -m kb export my-kb -o od.jsonl --vectors",
-    "evaluate-retrieval": "python -m kb evaluate-retrieval --sweep",
+    "build": "build pairs.jsonl -o my-kb",
+    "import": "import OD-base.jsonl -o od-kb",
+    "query": "query slow.py -k 5 --show-code",
+    "stats": "stats my-kb",
+    "measure-catalogue": "measure-catalogue --only cat-join-output-once",
+    "reindex": "reindex my-kb --index hnsw",
+    "export": "export my-kb -o od.jsonl --vectors",
+    "evaluate-retrieval": "evaluate-retrieval --sweep",
 }
 OTHER_TOOLS = {
     "python -m kb.evaluate --kb my-kb --eval dev.jsonl --sample 30": (
@@ -401,11 +401,12 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
+    prog = invoked_as("python -m kb", "pyperf-kb")
     parser = argparse.ArgumentParser(
-        prog="python -m kb",
+        prog=prog,
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=examples_epilog("python -m kb", EXAMPLES, OTHER_TOOLS),
+        epilog=examples_epilog(prog, EXAMPLES.values(), OTHER_TOOLS),
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
@@ -481,7 +482,7 @@ def make_parser() -> argparse.ArgumentParser:
     from kb.evaluate import add_evaluate_retrieval_command
 
     add_evaluate_retrieval_command(commands)
-    describe_commands(commands, EXAMPLES)
+    describe_commands(commands, prog, EXAMPLES)
     return parser
 
 

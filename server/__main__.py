@@ -17,12 +17,14 @@ The pyperf language server: diagnostics, hovers and "Optimize for speed" for
 Python files, for any LSP client (VS Code, Neovim, ...). It speaks LSP over
 stdin/stdout unless --tcp is given; logs go to stderr."""
 # Real commands, shown in --help and parsed by tests/test_cli_help.py so none goes stale.
-EXAMPLES = ("python -m server --stdio", "python -m server --tcp --port 2087 --log-level DEBUG")
+EXAMPLES = ("--stdio", "--tcp --port 2087 --log-level DEBUG")  # the arguments after the program
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m server", description=DESCRIPTION,
-                                     epilog="examples:\n" + "\n".join(f"  {example}" for example in EXAMPLES),
+    from kb.cli_help import examples_epilog, invoked_as
+
+    prog = invoked_as("python -m server", "pyperf-lsp")
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=examples_epilog(prog, EXAMPLES),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     transport = parser.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (the default)")

@@ -147,8 +147,10 @@ def test_documented_tool_install_runs_the_commands(route: str, wheel: Path, tmp_
     capabilities = lsp_initialize(bin_dir / "pyperf-lsp")["capabilities"]
     assert capabilities.get("hoverProvider") and capabilities.get("codeActionProvider"), capabilities
 
-    train = subprocess.run([bin_dir / "pyperf-train", "--help"], capture_output=True, text=True, timeout=120)
-    assert train.returncode == 0 and "usage:" in train.stdout, train.stderr[-2000:]
+    for command in ("pyperf-bench", "pyperf-train"):  # the help speaks of the command that was typed
+        shown = subprocess.run([bin_dir / command, "--help"], capture_output=True, text=True, timeout=120)
+        assert shown.returncode == 0 and shown.stdout.startswith(f"usage: {command} "), shown.stderr[-2000:]
+        assert f"\n  {command} " in shown.stdout, shown.stdout
 
     # the tool environment is light too: no torch, whatever the model packages declare
     python = (bin_dir / "pyperf-kb").resolve().parent / "python"

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kb.cli_help import describe_commands, examples_epilog
+from kb.cli_help import describe_commands, examples_epilog, invoked_as
 
 COMMAND_MODULES = (
     "training.dataset",
@@ -34,16 +34,16 @@ Every step and its options: training/README.md."""
 # One real command per command module (what training/README.md runs): shown in --help, and parsed by
 # tests/test_cli_help.py so none goes stale.
 EXAMPLES = {
-    "dataset": "python -m training dataset --pairs pairs.jsonl --catalogue --out reports/training/sft.jsonl",
-    "sft": "python -m training sft --data reports/training/sft.jsonl --out reports/training/sft --limit 96 "
+    "dataset": "dataset --pairs pairs.jsonl --catalogue --out reports/training/sft.jsonl",
+    "sft": "sft --data reports/training/sft.jsonl --out reports/training/sft --limit 96 "
            "--shortest",
-    "dpo": "python -m training dpo --data dpo.jsonl --init-adapter reports/training/sft/adapter "
+    "dpo": "dpo --data dpo.jsonl --init-adapter reports/training/sft/adapter "
            "--out reports/training/dpo",
-    "export": "python -m training export --adapter reports/training/sft/adapter --out reports/training/export",
-    "sample": "python -m training sample --out samples.jsonl --problems mbpp --n 8 --temperature 0.6",
-    "annotate": "python -m training annotate --input samples.jsonl --out annotated.jsonl",
-    "merge": "python -m training merge --input annotated.jsonl --sft-out sft.jsonl --dpo-out dpo.jsonl",
-    "evaluate": "python -m training evaluate --limit 100 --out reports/training/eval",
+    "export": "export --adapter reports/training/sft/adapter --out reports/training/export",
+    "sample": "sample --out samples.jsonl --problems mbpp --n 8 --temperature 0.6",
+    "annotate": "annotate --input samples.jsonl --out annotated.jsonl",
+    "merge": "merge --input annotated.jsonl --sft-out sft.jsonl --dpo-out dpo.jsonl",
+    "evaluate": "evaluate --limit 100 --out reports/training/eval",
 }
 
 
@@ -52,8 +52,9 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
 
     Each command's --help shows its one-line summary and example; its module's docstring is for developers.
     """
-    parser = argparse.ArgumentParser(prog="python -m training", description=DESCRIPTION,
-                                     epilog=examples_epilog("python -m training", EXAMPLES),
+    prog = invoked_as("python -m training", "pyperf-train")
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
+                                     epilog=examples_epilog(prog, EXAMPLES.values()),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     subparsers.required = True
@@ -66,7 +67,7 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
                 raise
             continue
         module.register(subparsers)
-    describe_commands(subparsers, EXAMPLES)
+    describe_commands(subparsers, prog, EXAMPLES)
     return parser
 
 

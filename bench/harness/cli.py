@@ -28,7 +28,7 @@ from bench.harness.metrics import noise_floor
 from bench.harness.report import build_report, format_console, metrics_table, write_report
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
 from bench.harness.split import HALVES, Half, select_half
-from kb.cli_help import describe_commands, examples_epilog
+from kb.cli_help import describe_commands, examples_epilog, invoked_as
 from optimizer.candidates import ENGINE_PRESETS, Candidate
 from optimizer.openai_model import add_endpoint_arguments
 from optimizer.project_runs import CapturedCalls
@@ -41,12 +41,13 @@ DESCRIPTION = """\
 Measure how much faster the optimizer makes Python programs: run the embedded
 benchmark suite, write the optimizer's candidates for a rows file, evaluate
 generations against their tests, or measure the timing noise floor."""
-# One real command per subcommand: shown in --help, and parsed by tests/test_cli_help.py so none goes stale.
+# One real command per subcommand (its arguments after the program): shown in --help, and parsed by
+# tests/test_cli_help.py so none goes stale.
 EXAMPLES = {
-    "suite": "python -m bench --engine rules --limit 5",
-    "generate": "python -m bench generate --input rows.jsonl --tests tests/ --engine rules --out gen.jsonl",
-    "eval": "python -m bench eval --generations gen.jsonl --tests tests/ --out reports/eval",
-    "aa": "python -m bench aa --num-trials 3",
+    "suite": "--engine rules --limit 5",
+    "generate": "generate --input rows.jsonl --tests tests/ --engine rules --out gen.jsonl",
+    "eval": "eval --generations gen.jsonl --tests tests/ --out reports/eval",
+    "aa": "aa --num-trials 3",
 }
 # Tools of the bench run as modules of their own (their options: python -m MODULE --help).
 OTHER_TOOLS = {
@@ -103,8 +104,9 @@ def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str | No
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=DESCRIPTION,
-                                     epilog=examples_epilog("python -m bench", EXAMPLES, OTHER_TOOLS),
+    prog = invoked_as("python -m bench", "pyperf-bench")
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
+                                     epilog=examples_epilog(prog, EXAMPLES.values(), OTHER_TOOLS),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     suite = sub.add_parser("suite", help="the embedded benchmark suite (what no arguments runs)")
@@ -141,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(aa)
     aa.add_argument("--rows", type=Path, dest="generations", help="JSONL of rows (default: the embedded suite)")
     aa.add_argument("--tests", type=Path, help="tests folder for --rows")
-    describe_commands(sub, EXAMPLES)
+    describe_commands(sub, prog, EXAMPLES)
     return parser
 
 
