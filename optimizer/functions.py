@@ -19,7 +19,6 @@ them.
 from __future__ import annotations
 
 import ast
-import doctest
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +53,8 @@ def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFun
 def doctest_calls(module_source: str, name: str) -> list[FunctionCall]:
     function = find_function(ast.parse(module_source), name)
     docstring = ast.get_docstring(function, clean=True) or ""
+    import doctest  # here: the language server's start-up imports this module for its line helpers
+
     try:
         examples = doctest.DocTestParser().get_examples(docstring)
     except ValueError:  # examples doctest itself cannot read (inconsistent indentation): none to call

@@ -17,20 +17,20 @@ from the environment variable the settings name, when the request is made; it is
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import logging
 import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.llm import SAMPLING_TEMPERATURE, Generation, GenerationSettings, ModelError, StopReason
 from optimizer.prompt import extract_code
+
+if TYPE_CHECKING:
+    import urllib.error
 
 _log = logging.getLogger(__name__)
 CHAT_PATH = "/chat/completions"
@@ -148,6 +148,11 @@ class OpenAIModel:
 
     def _request(self, body: dict, deadline: float) -> list[Generation]:
         """One POST; the generations of its choices. ModelError (one line, no key) on any failure."""
+        # Imported here: the language server imports this module at start-up for EndpointSettings alone.
+        import http.client
+        import urllib.error
+        import urllib.request
+
         started = time.perf_counter()
         timeout = deadline - time.monotonic()
         if timeout <= 0:
