@@ -37,3 +37,19 @@ def test_generate_with_rules_then_evaluate(tmp_path: Path):
                  "--no-progress", "--num-trials", "3"]) == 0
     data = json.loads((report / "report.json").read_text())
     assert data["programs"]["candidate_0"]["pass_at_1"] == 1.0
+
+
+def test_a_rows_file_without_a_usable_row_is_an_error_naming_each_bad_line_once(tmp_path: Path, capsys):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"input": "print(1)"\n')  # cut short: not valid JSON
+    (tmp_path / "tests").mkdir()
+    generate = ["generate", "--input", str(rows), "--tests", str(tmp_path / "tests"), "--out", str(tmp_path / "g"),
+                "--engine", "rules", "--no-progress"]
+    evaluate = ["eval", "--generations", str(rows), "--tests", str(tmp_path / "tests"), "--out", str(tmp_path / "r"),
+                "--no-progress"]
+    for argv in (generate, evaluate):
+        assert main(argv) != 0
+        err = capsys.readouterr().err
+        assert err.count(f"{rows}:1: skipped: not valid JSON") == 1, err
+        assert f"error: {rows}: no usable row (1 line skipped, listed above)" in err, err
+    assert not (tmp_path / "g").exists() and not (tmp_path / "r").exists()  # no empty report or generations

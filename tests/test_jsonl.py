@@ -28,3 +28,11 @@ def test_good_lines_come_with_their_numbers_and_bad_ones_are_reported(mixed: Pat
 def test_without_a_handler_the_first_bad_line_stops_the_reading(mixed: Path):
     with pytest.raises(MalformedLine, match=r"rows\.jsonl:3: not valid JSON"):
         list(read_jsonl(mixed))
+
+
+def test_a_message_names_the_column_once(tmp_path: Path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_bytes(b'{"code": "a\x01b"}\n')  # json says "Invalid control character at"
+    bad: list[MalformedLine] = []
+    assert list(read_jsonl(rows, bad.append)) == []
+    assert len(bad) == 1 and "(Invalid control character at column 12)" in str(bad), bad

@@ -8,7 +8,7 @@ import pytest
 from kb_support import sample_pairs, shared_embedder
 
 from kb.build import BuildOptions, build_from_files, build_kb, rate_from_row, read_pairs, source_label
-from kb.errors import KBExistsError, MalformedInputError
+from kb.errors import KBError, KBExistsError, MalformedInputError
 from kb.query import KnowledgeBase
 from kb.schema import entry_id_for
 from kb.store import read_manifest
@@ -167,3 +167,11 @@ def test_mbpp_solutions_become_fastest_vs_slowest_passing_pairs(tmp_path):
     assert pair.fast == "def f(xs):\n    return sum(xs)"
     assert pair.slow.startswith("def f(xs):\n    t = 0") and "print" not in pair.slow
     assert pair.speedup == pytest.approx(3.0) and pair.problem_id == "mbpp-7"
+
+
+def test_input_without_a_usable_pair_builds_nothing_and_says_why(tmp_path, embedder):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"slow": "x = 1"\nnot json\n')
+    with pytest.raises(KBError, match=r"no usable pair in .*pairs\.jsonl: 2 lines skipped \(above\); nothing was"):
+        build_from_files([path], tmp_path / "kb", OPTIONS, embedder=embedder)
+    assert not (tmp_path / "kb").exists()

@@ -117,3 +117,12 @@ def test_cli_writes_the_dataset_and_reports_bad_input_in_one_line(pairs_file, tm
     assert main(["dataset", "--pairs", str(tmp_path / "missing.jsonl"), "--no-retrieval", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: cannot read") and "missing.jsonl" in err[-1]
+
+
+def test_sources_without_a_usable_example_fail_and_write_nothing(tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("not json\n")
+    out = tmp_path / "sft.jsonl"
+    with pytest.raises(TrainingError, match=r"no usable example in the sources \(pairs:pairs\.jsonl\)"):
+        build_dataset(DatasetOptions(pairs=[pairs], out=out, retrieval=False))
+    assert not out.exists()

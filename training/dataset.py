@@ -234,6 +234,8 @@ def build_dataset(options: DatasetOptions, kb: Any = None) -> dict[str, Any]:
     else:
         hits = [[] for _ in pairs]
     rows = [example(p, h, options.suggestions) for p, h in zip(pairs, hits, strict=True)] + passthrough
+    if not rows:  # an empty dataset would only fail later, in training, far from its cause
+        raise TrainingError(f"no usable example in the sources ({', '.join(counts)}); the warnings above say why")
     options.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = options.out.with_name(options.out.name + ".tmp")
     with temporary.open("w", encoding="utf-8") as handle:

@@ -46,7 +46,9 @@ def parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
     try:
         row = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MalformedLine(path, number, f"not valid JSON ({exc.msg} at column {exc.colno})", exc) from exc
+        # json's messages may end in "at" ("Invalid control character at"): the column follows once
+        reason = f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})"
+        raise MalformedLine(path, number, reason, exc) from exc
     if not isinstance(row, dict):
         raise MalformedLine(path, number, "not a JSON object")
     return row

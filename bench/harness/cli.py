@@ -250,7 +250,10 @@ def command_eval(config: EvalConfig, kind: str, progress: bool, engine: str = "n
                  only: str | None = None) -> int:
     rows, skipped, source = _rows(config, needs_generations=kind == "eval")
     functions = [] if only == "stdin" else function_rows(config.generations, config.columns, skipped)
+    skipped[:] = dict.fromkeys(skipped)  # a line neither reader could parse is reported by both
     rows = [] if only == "function" else rows
+    if config.generations is not None:
+        _require_rows(source, len(rows) + len(functions), skipped)
     if half is not None:
         rows = select_half(rows, half, lambda row: row.problem_id)
     if config.limit is not None:
@@ -319,6 +322,13 @@ def _protocol(kind: str, engine: str = "none") -> str:
     return "every program run on every test of its problem; correct = all outputs match the expected files"
 
 
+def _require_rows(source: str, count: int, skipped: list[str]) -> None:
+    """A rows file with no usable row is an error, not an empty report."""
+    if count == 0:
+        why = f" ({len(skipped)} line{'s' if len(skipped) != 1 else ''} skipped, listed above)" if skipped else ""
+        raise DataError(f"{source}: no usable row{why}")
+
+
 def command_generate(args: argparse.Namespace, progress: bool) -> int:
     from bench.harness.generate import write_generations
 
@@ -328,16 +338,18 @@ def command_generate(args: argparse.Namespace, progress: bool) -> int:
 
     rows, skipped = load_rows(args.input, args.tests or args.input.parent / "tests")
     functions, problems = load_function_rows(args.input)
-    skipped += problems
+    skipped = list(dict.fromkeys(skipped + problems))  # a line neither reader could parse is reported by both
+    for line in skipped:
+        print(line, file=sys.stderr)
+    _require_rows(str(args.input), len(rows) + len(functions), skipped)
     if args.half is not None:
         rows = select_half(rows, args.half, lambda row: row.problem_id)
     rows = rows[: args.limit] if args.limit is not None else rows
     given = None
     if args.candidates:
         given, problems = read_candidate_files(args.candidates, rows)
-        skipped += problems
-    for line in skipped:
-        print(line, file=sys.stderr)
+        for line in problems:
+            print(line, file=sys.stderr)
     with _optimizer(args, given) as optimizer:
         stats = write_generations(rows, optimizer, args.out, progress, resume=args.resume, function_rows=functions)
     print(stats.summary())
@@ -352,6 +364,8 @@ def _pass_rate(run: EvalRun, name: str) -> float:
 
 def command_aa(config: EvalConfig, progress: bool) -> int:
     rows, skipped, source = _rows(config, needs_generations=False)
+    if config.generations is not None:
+        _require_rows(source, len(rows), skipped)
     if config.limit is not None:
         rows = rows[: config.limit]
     run, isolation = _run(config, rows, slow_against_itself, progress, "A/A")

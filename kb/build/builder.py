@@ -8,6 +8,7 @@ stopped.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -350,11 +351,16 @@ def build_from_files(
         for path in paths:
             yield from read_pairs(path, fmt, options.on_error, problems)
 
+    pairs = records()
+    first = next(pairs, None)
+    if first is None and not (out / MANIFEST_FILE).exists():  # nothing to build, and no earlier build to resume
+        skipped = f": {len(problems)} line{'s' if len(problems) != 1 else ''} skipped (above)" if problems else ""
+        raise KBError(f"no usable pair in {', '.join(str(path) for path in paths)}{skipped}; nothing was built")
     tests = load_test_inputs(options.tests) if options.tests and options.rate_from != "input" else None
     if options.rate_from == "measure" and not tests:
         log.warning("--rate-from measure without --tests: only pairs that carry their own 'inputs' are kept")
     return build_kb(
-        records(),
+        pairs if first is None else itertools.chain([first], pairs),
         out,
         options,
         sources=sources,
