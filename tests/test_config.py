@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness.config import EvalConfig, apply, load_config
+from bench.harness.config import EvalConfig, apply, check, load_config
 from bench.harness.rows import DataError
 
 
@@ -25,9 +25,24 @@ def test_flags_override_and_none_means_unset():
     ("bogus_key: 1\n", "unknown key 'bogus_key'"),
     ("- a list\n", "must be a mapping"),
     ("a: [\n", "not valid YAML"),
+    ("num_trials: -3\n", "num_trials must be a whole number of at least 1, got -3"),
+    ("num_trials: five\n", "num_trials must be a whole number of at least 1, got 'five'"),
+    ("num_trials: 2\nignore_first_k: 2\n", r"ignore_first_k must be between 0 and num_trials - 1 \(1\), got 2"),
+    ("max_time_per_run: 0\n", "max_time_per_run must be a number of seconds above 0, got 0"),
+    ("num_processes: 0\n", "jobs must be a whole number of at least 1, got 0"),
+    ("max_tests: 1.5\n", "max_tests must be a whole number of at least 1, got 1.5"),
+    ("metric: ticks\n", "metric must be 'cpu' or 'wall', got 'ticks'"),
 ])
 def test_bad_configs(tmp_path: Path, text: str, message: str):
     path = tmp_path / "c.yaml"
     path.write_text(text)
     with pytest.raises(DataError, match=message):
-        load_config(path)
+        check(load_config(path))
+
+
+def test_the_file_and_the_flags_are_checked_together():
+    one_trial = apply(EvalConfig(), {"num_trials": 1}, source="c.yaml")  # with the default ignore_first_k 1
+    assert check(apply(one_trial, {"ignore_first_k": 0})).num_trials == 1
+    with pytest.raises(DataError, match="jobs must be a whole number of at least 1, got 0"):
+        check(apply(EvalConfig(), {"jobs": 0}))
+    assert check(apply(EvalConfig(), {"limit": -1})).limit is None  # pie-perf's -1: every problem

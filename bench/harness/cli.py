@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
 from bench.core.timing import TimingSettings
-from bench.harness.config import EvalConfig, apply, load_config
+from bench.harness.config import EvalConfig, apply, check, load_config
 from bench.harness.evaluate import (
     SLOW_AGAIN,
     EvalRun,
@@ -179,7 +179,7 @@ def resolve_config(args: argparse.Namespace) -> EvalConfig:
     config = load_config(args.config) if args.config else EvalConfig()
     ignored = ("config", "command", "no_progress", "half", "only", *_OPTIMIZER_FLAGS)
     flags = {k: v for k, v in vars(args).items() if k not in ignored}
-    return apply(config, flags)
+    return check(apply(config, flags))
 
 
 def _rows(config: EvalConfig, needs_generations: bool) -> tuple[list[EvalRow], list[str], str]:

@@ -36,6 +36,39 @@ class EvalConfig:
                        self.model_generated_potentially_faster_code_col)
 
 
+def check(config: EvalConfig) -> EvalConfig:
+    """``config`` when its numbers and choices make sense, else DataError saying which: checked once the config
+    file and the flags are both applied (a file's ``num_trials: 1`` may meet ``--ignore-first-k 0``), before
+    any work."""
+    problem = _problem(config)
+    if problem is not None:
+        raise DataError(problem)
+    return config
+
+
+def _problem(config: EvalConfig) -> str | None:
+    def whole(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not whole(config.num_trials) or config.num_trials < 1:
+        return f"num_trials must be a whole number of at least 1, got {config.num_trials!r}"
+    if not whole(config.ignore_first_k) or not 0 <= config.ignore_first_k < config.num_trials:
+        return f"ignore_first_k must be between 0 and num_trials - 1 ({config.num_trials - 1}), " \
+               f"got {config.ignore_first_k!r}"
+    if isinstance(config.max_time_per_run, bool) or not isinstance(config.max_time_per_run, int | float) \
+            or not config.max_time_per_run > 0:
+        return f"max_time_per_run must be a number of seconds above 0, got {config.max_time_per_run!r}"
+    for name in ("limit", "max_tests", "jobs"):
+        value, least = getattr(config, name), 0 if name == "limit" else 1
+        if value is not None and (not whole(value) or value < least):
+            return f"{name} must be a whole number of at least {least}, got {value!r}"
+    if config.mode not in ("zygote", "subprocess"):
+        return f"mode must be 'zygote' or 'subprocess', got {config.mode!r}"
+    if config.metric not in ("cpu", "wall"):
+        return f"metric must be 'cpu' or 'wall', got {config.metric!r}"
+    return None
+
+
 # pie-perf / FasterPy key -> our field; keys mapped to None are accepted and have no effect here.
 _PIE_KEYS: dict[str, str | None] = {
     "model_generated_outputs_path": "generations",
