@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from kb.cli_help import describe_commands, examples_epilog, invoked_as
+from kb.cli_help import bounded, describe_commands, examples_epilog, invoked_as
 from kb.errors import KBError, QueryInputError
 
 # The largest program ``query`` reads: enough for any real module, small enough that parsing, describing and
@@ -435,18 +435,19 @@ def make_parser() -> argparse.ArgumentParser:
     query = commands.add_parser("query", help="suggestions for a program (a file, or stdin)")
     query.add_argument("file", nargs="?", help="the program to optimise (default or '-': stdin)")
     query.add_argument("--kb", help="knowledge-base folder (default: the project's catalogue KB)")
-    query.add_argument("-k", type=int, default=2, help="suggestions to return (2)")
+    query.add_argument("-k", type=bounded(int, 1), default=2, help="suggestions to return (2)")
     query.add_argument("--min-rate", type=float, help="keep entries with rate above this (0.5; negative: no filter)")
-    query.add_argument("--min-similarity", type=float, help="keep hits at least this similar (0.1)")
-    query.add_argument("--candidates", type=int, help="nearest entries considered before re-ranking (10)")
+    query.add_argument("--min-similarity", type=bounded(float, -1, 1), help="keep hits at least this similar (0.1)")
+    query.add_argument("--candidates", type=bounded(int, 1), help="nearest entries considered before re-ranking (10)")
     query.add_argument(
         "--rerank",
         choices=("fasterpy", "similarity"),
         help="hit order: fasterpy (the default) keeps the nearest first, then the highest rates within --rate-window "
         "of it; similarity: nearest first",
     )
-    query.add_argument("--rate-window", type=float, help="similarity window of the fasterpy re-ranking (0.2)")
-    query.add_argument("--ef", type=int, help="HNSW search breadth for this query")
+    query.add_argument("--rate-window", type=bounded(float, 0, 2),
+                       help="similarity window of the fasterpy re-ranking (0.2)")
+    query.add_argument("--ef", type=bounded(int, 1), help="HNSW search breadth for this query")
     query.add_argument("--exclude-id", action="append", help="leave this entry id out (repeatable)")
     query.add_argument("--exclude-problem", action="append", help="leave this problem id out (repeatable)")
     query.add_argument("--show-code", action="store_true", help="print each hit's fast example")

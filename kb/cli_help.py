@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 
@@ -35,3 +35,22 @@ def describe_commands(commands: argparse._SubParsersAction, prog: str, examples:
         parser.description = textwrap.fill(listed.help or "", 79)
         parser.epilog = f"example:\n  {prog} {examples[listed.dest]}" if listed.dest in examples else None
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def bounded(kind: type[int] | type[float], low: float, high: float | None = None) -> Callable[[str], int | float]:
+    """An argparse ``type`` that reads ``kind`` and refuses values outside [low, high] as a usage error (one line,
+    status 2) rather than a traceback later."""
+    def read(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f"at least {low:g}" if high is None else f"between {low:g} and {high:g}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {text}")
+        return value
+
+    read.__name__ = kind.__name__  # argparse names the type in its messages
+    return read
+

@@ -182,3 +182,20 @@ def test_query_on_bad_stdin_is_refused_quickly_with_one_line(tmp_path, data):
     expected = b"not UTF-8 text" if len(data) < MAX_QUERY_BYTES else b"larger than 1,000,000 bytes (MAX_QUERY_BYTES)"
     assert b"error: stdin: " in done.stderr and expected in done.stderr
     assert time.perf_counter() - started < 20
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["-k", "0"], "argument -k: must be at least 1, got 0"),
+    (["--candidates", "-3"], "argument --candidates: must be at least 1, got -3"),
+    (["--rate-window", "-1"], "argument --rate-window: must be between 0 and 2, got -1"),
+    (["--min-similarity", "5"], "argument --min-similarity: must be between -1 and 1, got 5"),
+    (["-k", "x"], "argument -k: expected a whole number, got 'x'"),
+])
+def test_out_of_range_query_options_are_usage_errors(tmp_path, capsys, flags, message):
+    program = tmp_path / "slow.py"
+    program.write_text(SNIPPET)
+    with pytest.raises(SystemExit) as exit:
+        main(["query", str(program), *flags])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
