@@ -161,7 +161,7 @@ class ProjectVerifier:
         except ProjectRunError as exc:
             problems.append(f"replaying the calls: {exc}")
         try:
-            failed = self._run("tests", module, tests=tests)["failed"]
+            failed = self._run("tests", module, tests=tests, plugin_autoload=self.captured.plugin_autoload)["failed"]
             if failed:
                 problems.append(f"{len(failed)} test{'s' if len(failed) != 1 else ''} fail: {_shown(failed)}")
         except ProjectRunError as exc:

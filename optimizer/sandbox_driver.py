@@ -391,6 +391,8 @@ def _tests(request):
 def main(overlay=None):
     request = pickle.loads(sys.stdin.buffer.read())
     sys.dont_write_bytecode = True
+    if not request.get("plugin_autoload", True):
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only the plugins the project names (-p, conftest)
     target = _install(request, overlay)
     mode = request["mode"]
     if mode == "capture":

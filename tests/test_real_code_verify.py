@@ -151,3 +151,28 @@ def test_arguments_of_classes_defined_in_a_test_file_are_replayed(runner: Runner
     assert len(captured.calls) == 1
     assert result.tried[0][1].status in ("faster", "not_faster"), result.tried[0][1]
     assert result.tried[0][1].evidence.startswith("1 call captured from 1 test (tests/test_sizes.py), 1 test passes")
+
+
+def test_tests_run_without_unnamed_plugins_unless_they_need_one(runner: Runner, workspace: Path, tmp_path: Path):
+    """Installed pytest plugins the project does not name are left out (they cost seconds a run); tests that need
+    one (here pytest-benchmark's fixture) run, and are rerun for each candidate, with every plugin loaded."""
+    pytest.importorskip("pytest_benchmark")
+    path = workspace / "realpkg" / "catalog.py"
+    plain = capture_calls(runner, module_context(workspace, path, path.read_text()), "Catalog.percentile_ranks",
+                          LIMITS)
+    assert not plain.plugin_autoload and len(plain.calls) == 3
+
+    project = tmp_path / "benched"
+    project.mkdir()
+    (project / "shapes.py").write_text("def area(w, h):\n    return w * h\n")
+    (project / "test_shapes.py").write_text(
+        "from shapes import area\n\ndef test_area(benchmark):\n    assert benchmark(area, 2, 3) == 6\n")
+    shapes = project / "shapes.py"
+    needs_plugin = capture_calls(runner, module_context(project, shapes, shapes.read_text()), "area", LIMITS)
+    assert needs_plugin.plugin_autoload and len(needs_plugin.calls) == 1 and not needs_plugin.failed, needs_plugin
+    swapped = FixedRewrites(lambda region: region.replace("w * h", "h * w"))
+    result, _ = optimize_in_workspace(optimizer(runner, swapped), project, shapes, shapes.read_text(), "area",
+                                      needs_plugin)
+    (verdict,) = [v for _, v in result.tried]
+    assert verdict.status in ("faster", "not_faster"), verdict  # its test ran with the plugin, and passed
+    assert "1 test passes" in verdict.evidence, verdict.evidence
