@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from optimizer.candidates import VerificationInputs
+from optimizer.sandbox_driver import MAX_ITERATED  # a returned iterator is cut where the sandbox driver cuts it
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -185,6 +186,9 @@ def function_inputs(module_source: str, name: str) -> list[FunctionCall]:
 def driver_program(module_source: str, name: str, calls: Sequence[FunctionCall], repeat: int = 1) -> str:
     """A program that runs ``name`` on every call ``repeat`` times and prints what the first pass saw."""
     lines = [
+        "from collections.abc import Iterator as _Iterator",
+        "from io import IOBase as _IOBase",
+        "from itertools import islice as _islice",
         "_namespace = {'__name__': '__pyperf_target__'}",
         f"exec(compile({module_source!r}, 'target.py', 'exec'), _namespace)",
         f"_function = _namespace[{name!r}]",
@@ -199,7 +203,11 @@ def driver_program(module_source: str, name: str, calls: Sequence[FunctionCall],
         "    for _make in _calls:",
         "        _args, _kwargs = _make()",
         "        try:",
-        "            _outcome = ('returned', _function(*_args, **_kwargs))",
+        "            _value = _function(*_args, **_kwargs)",
+        # A generator, zip, map, ...: its work happens as it is consumed, and it compares by what it yields
+        "            if isinstance(_value, _Iterator) and not isinstance(_value, _IOBase):",
+        f"                _value = ('iterated', list(_islice(_value, {MAX_ITERATED})))",
+        "            _outcome = ('returned', _value)",
         "        except Exception as _error:",
         "            _outcome = ('raised', type(_error).__name__)",
         "        if _pass == 0:",

@@ -22,12 +22,15 @@ import cmath
 import contextlib
 import importlib.abc
 import importlib.util
+import io
+import itertools
 import json
 import math
 import os
 import pickle
 import sys
 import types
+from collections.abc import Iterator
 
 MARKER = "@@pyperf@@"
 MAX_CALLS = 200
@@ -35,6 +38,7 @@ MAX_PICKLE_BYTES = 1 << 20  # one call's arguments
 MAX_CAPTURED_BYTES = 32 << 20  # all calls': they travel back to the server and into every replay
 FLOAT_TOLERANCE = 1e-9
 RESUMABLE_CODE = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
+MAX_ITERATED = 100_000  # items of a returned iterator compared and timed: an endless one is cut there
 
 
 # --- the deep comparator -------------------------------------------------------------------------------------------
@@ -313,12 +317,19 @@ def _call(function, blob):
     args, kwargs = pickle.loads(blob)
     try:
         value = function(*args, **kwargs)
-        if isinstance(value, types.GeneratorType):
-            value = ("iterated", list(value))
+        if _lazy(value):
+            # A generator, zip, map, ...: compared by what it yields (two runs' iterator objects never are equal)
+            items = list(itertools.islice(value, MAX_ITERATED + 1))
+            value = ("iterated", items) if len(items) <= MAX_ITERATED else ("iterated, cut", items[:MAX_ITERATED])
         outcome = ("returned", value)
     except Exception as error:
         outcome = ("raised", type(error).__name__)
     return outcome, args, kwargs
+
+
+def _lazy(value):
+    """Whether a returned value is an iterator whose items are the result (not a file, which is read, not yielded)."""
+    return isinstance(value, Iterator) and not isinstance(value, io.IOBase)
 
 
 def _describe(request, blob):
@@ -367,8 +378,8 @@ def _replay(request, mode):
             args, kwargs = pickle.loads(blob) if request["mutates"][i] else made[i]
             with contextlib.suppress(Exception):
                 value = function(*args, **kwargs)
-                if isinstance(value, types.GeneratorType):
-                    for _ in value:  # a generator's work happens as it is consumed, as in _call
+                if _lazy(value):
+                    for _ in itertools.islice(value, MAX_ITERATED):  # its work happens as it is consumed, as in _call
                         pass
     return {"replayed": len(calls)}
 

@@ -11,6 +11,7 @@ from bench.core.sandbox import SandboxLimits
 from bench.core.timing import TimingSettings
 from optimizer.candidates import Candidate
 from optimizer.functions import (
+    FunctionCall,
     FunctionNotFoundError,
     call_site_calls,
     doctest_calls,
@@ -119,3 +120,13 @@ def test_function_span_counts_lines_as_the_tokenizer_does():
     assert module[start:end] == "@functools.cache\r\ndef f(n):\r\n    return n\r\n"
     last = "def g():\n    return 1"
     assert function_span(last, find_function(ast.parse(last), "g")) == (0, len(last))
+
+
+def test_a_returned_iterator_is_compared_by_its_items(runner: Runner):
+    module = 'def pairs(values):\n    """\n    >>> list(pairs([1, 2, 3]))\n    [(1, 2), (2, 3)]\n    """\n' \
+             '    return zip(values, values[1:])\n'
+    out = runner.run(driver_program(module, "pairs", [FunctionCall("[1, 2, 3]", "call site")])).stdout.decode()
+    assert out.startswith("(('returned', ('iterated', [(1, 2), (2, 3)])),"), out
+    generator = "def pairs(values):\n    return ((a, b) for a, b in zip(values, values[1:]))\n"
+    result = _optimizer(runner, generator).optimize_function(module + "\nprint(list(pairs([4, 5, 6])))\n", "pairs")
+    assert result.tried[0][1].status in ("faster", "not_faster"), result.tried  # not "wrong": same pairs

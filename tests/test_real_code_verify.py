@@ -176,3 +176,30 @@ def test_tests_run_without_unnamed_plugins_unless_they_need_one(runner: Runner, 
     (verdict,) = [v for _, v in result.tried]
     assert verdict.status in ("faster", "not_faster"), verdict  # its test ran with the plugin, and passed
     assert "1 test passes" in verdict.evidence, verdict.evidence
+
+
+def test_returned_iterators_compare_by_what_they_yield(runner: Runner, tmp_path: Path):
+    """zip, map or a generator returned by the target: two runs compare by their items (the objects never are
+    equal), an endless one is cut, and a rewrite that yields other items is wrong."""
+    (tmp_path / "windows.py").write_text(
+        "import itertools\n\n"
+        "def pairs(values):\n    return zip(values, values[1:])\n\n"
+        "def counter(start):\n    return itertools.count(start)\n")
+    (tmp_path / "test_windows.py").write_text(
+        "from windows import counter, pairs\n\n"
+        "def test_pairs():\n    assert list(pairs([1, 2, 3])) == [(1, 2), (2, 3)]\n\n"
+        "def test_counter():\n    assert next(counter(5)) == 5\n")
+    path = tmp_path / "windows.py"
+    as_generator = FixedRewrites(
+        lambda region: region.replace("return zip(values, values[1:])",
+                                      "return ((a, b) for a, b in zip(values, values[1:]))"),
+        lambda region: region.replace("values[1:]", "values[2:]"))
+    result, captured = optimize_in_workspace(optimizer(runner, as_generator), tmp_path, path, path.read_text(),
+                                             "pairs")
+    assert len(captured.calls) == 1
+    same, other = (verdict for _, verdict in result.tried)
+    assert same.status in ("faster", "not_faster"), same  # a generator of the same pairs
+    assert other.status == "wrong" and "returned a different value for pairs([1, 2, 3])" in other.reason, other
+    endless = FixedRewrites(lambda region: region.replace("itertools.count(start)", "itertools.count(start, 1)"))
+    result, _ = optimize_in_workspace(optimizer(runner, endless), tmp_path, path, path.read_text(), "counter")
+    assert result.tried[0][1].status in ("faster", "not_faster"), result.tried[0][1]  # cut, not hung
