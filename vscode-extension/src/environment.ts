@@ -189,26 +189,34 @@ export class EnvironmentManager {
     if (!base) {
       return { kind: 'no-python', tried: [...this.options.candidates] };
     }
-    const tool = (await this.options.run('uv', ['--version'], {})).code === 0 ? 'uv' : 'pip';
-    log(`making the server environment in ${this.layout.root} from ${this.options.source} (${tool}, ${base})`);
+    // uv when it is on PATH, and venv + pip after it: uv reads none of pip's settings (pip.conf, PIP_INDEX_URL), so
+    // where packages come from a mirror or a local index set up for pip, uv fails and pip does not.
+    const hasUv = (await this.options.run('uv', ['--version'], {})).code === 0;
+    const tools: Array<'uv' | 'pip'> = hasUv ? ['uv', 'pip'] : ['pip'];
     let failure: EnsureResult | undefined;
-    for (const extras of [EXTRAS, FALLBACK_EXTRAS]) {
-      this.remove();
-      failure = await this.runSteps(installSteps(tool, base, this.layout, this.options.source, extras), progress);
-      if (!failure) {
-        const marker: EnvironmentMarker = {
-          extensionVersion: this.options.extensionVersion,
-          wheel: path.basename(this.options.source),
-          extras,
-          tool,
-          basePython: base,
-        };
-        fs.writeFileSync(this.layout.marker, JSON.stringify(marker, null, 2));
-        log(`server environment ready: ${this.layout.python} (extras: ${extras})`);
-        return { kind: 'ready', python: this.layout.python, marker, installed: true };
+    for (const tool of tools) {
+      log(`making the server environment in ${this.layout.root} from ${this.options.source} (${tool}, ${base})`);
+      for (const extras of [EXTRAS, FALLBACK_EXTRAS]) {
+        this.remove();
+        failure = await this.runSteps(installSteps(tool, base, this.layout, this.options.source, extras), progress);
+        if (!failure) {
+          const marker: EnvironmentMarker = {
+            extensionVersion: this.options.extensionVersion,
+            wheel: path.basename(this.options.source),
+            extras,
+            tool,
+            basePython: base,
+          };
+          fs.writeFileSync(this.layout.marker, JSON.stringify(marker, null, 2));
+          log(`server environment ready: ${this.layout.python} (extras: ${extras})`);
+          return { kind: 'ready', python: this.layout.python, marker, installed: true };
+        }
+        if (extras !== FALLBACK_EXTRAS) {
+          log('the full install failed; trying again without the local LLM (llama-cpp-python needs a C/C++ compiler)');
+        }
       }
-      if (extras !== FALLBACK_EXTRAS) {
-        log('the full install failed; trying again without the local LLM (llama-cpp-python needs a C/C++ compiler)');
+      if (tool === 'uv') {
+        log('uv could not install the server; trying venv + pip, which reads pip.conf and PIP_* settings');
       }
     }
     this.remove(); // never leave a half-made environment behind

