@@ -3,7 +3,8 @@
 Standard library only and self-contained: ``optimizer.project_runs`` sends this file's text as the program,
 with a call of ``main(overlay)`` appended, and a pickled request on stdin. The request carries a snapshot of
 the workspace's files (written into the run's scratch folder: the user's own files are never touched), the
-target module's dotted name and file, the target's qualified name, and what to do:
+target module's dotted name and file, the target's qualified name, whether pytest may load every plugin
+installed beside it (``plugin_autoload``; off: only those the project names), and what to do:
 
 - ``capture``: run the tests under pytest, watching the target's calls (``sys.monitoring``, else a profiler),
   and pickle, for each call, the arguments (``self`` included) at call time and which tests made it;
