@@ -31,12 +31,17 @@ class TimingSettings:
     metric: Metric = "cpu"
 
     def __post_init__(self) -> None:
-        if self.num_trials < 1:
-            raise ValueError("num_trials must be at least 1")
-        if not 0 <= self.ignore_first_k < self.num_trials:
-            raise ValueError("ignore_first_k must be between 0 and num_trials - 1")
+        if not _whole(self.num_trials) or self.num_trials < 1:
+            raise ValueError(f"num_trials must be a whole number of at least 1, got {self.num_trials!r}")
+        if not _whole(self.ignore_first_k) or not 0 <= self.ignore_first_k < self.num_trials:
+            raise ValueError(f"ignore_first_k must be between 0 and num_trials - 1 ({self.num_trials - 1}), "
+                             f"got {self.ignore_first_k!r}")
         if self.metric not in ("cpu", "wall"):
-            raise ValueError("metric must be 'cpu' or 'wall'")
+            raise ValueError(f"metric must be 'cpu' or 'wall', got {self.metric!r}")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
