@@ -29,7 +29,7 @@ from optimizer.functions import (
 )
 from optimizer.generate import CandidateGenerator, GeneratorSettings
 from optimizer.syntax import syntax_problem
-from optimizer.verify import VerifySettings, needs_derived_inputs, verify_candidates
+from optimizer.verify import VerifySettings, verify_candidates, wants_derived_check, with_derived_check
 
 
 class UnparsableCodeError(ValueError):
@@ -148,17 +148,12 @@ class Optimizer:
         verdicts = [
             replace(v, inputs_used=len(calls), input_sources=counts) if v.status != "invalid" else v for v in verdicts
         ]
-        # Only a candidate that matched on the given calls has anything left to show on derived ones.
-        wanting = [i for i, v in enumerate(verdicts) if v.status in ("faster", "not_faster")
-                   and self.settings.verify.derived_inputs and needs_derived_inputs(modules[i])]
+        wanting = [i for i, v in enumerate(verdicts) if wants_derived_check(modules[i], v, self.settings.verify)]
         if wanting:
             derived = FunctionDerivedCalls(self.runner, module_source, name, self.settings.verify, self.progress)
             derived.check_original(calls)
             for i in wanting:
-                checked, wrong = derived.first_wrong(modules[i].code)
-                verdicts[i] = replace(verdicts[i], derived_inputs_checked=checked)
-                if wrong is not None:
-                    verdicts[i] = replace(verdicts[i], status="wrong", reason=wrong)
+                verdicts[i] = with_derived_check(verdicts[i], *derived.first_wrong(modules[i].code))
         return verdicts
 
     def _calibrate(self, module_source: str, name: str, calls: list[FunctionCall]) -> int:

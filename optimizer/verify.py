@@ -42,6 +42,18 @@ class VerifySettings:
     derived_max_inputs: int = DEFAULT_MAX_INPUTS
 
 
+def wants_derived_check(candidate: Candidate, verdict: Verdict, settings: VerifySettings) -> bool:
+    """Whether ``candidate``, judged ``verdict`` on the given inputs, is also run on derived ones: only a candidate
+    that matched on the given inputs has anything left to show, and only one its origin does not vouch for."""
+    return verdict.status in ("faster", "not_faster") and settings.derived_inputs and needs_derived_inputs(candidate)
+
+
+def with_derived_check(verdict: Verdict, checked: int, wrong: str | None) -> Verdict:
+    """``verdict`` after the derived check: how many derived inputs it ran on, and wrong when one differed."""
+    verdict = replace(verdict, derived_inputs_checked=checked)
+    return verdict if wrong is None else replace(verdict, status="wrong", reason=wrong)
+
+
 def needs_derived_inputs(candidate: Candidate) -> bool:
     """Whether the given inputs alone cannot vouch for ``candidate``: all but a rules-only candidate of safe rules."""
     if candidate.engine != "rules" or not candidate.rules:
@@ -86,15 +98,11 @@ def verify_candidates(
         sources = inputs.counts(usable)
         labels = [inputs.sources[k] for k in usable]
         judged = {i: _judge(timings[ORACLE], timings[str(i)], len(stdin), sources, settings, labels) for i in pending}
-        # Only a candidate that matched on the given inputs has anything left to show on derived ones.
-        wanting = [i for i, v in judged.items() if v.status in ("faster", "not_faster")
-                   and settings.derived_inputs and needs_derived_inputs(candidates[i])]
+        wanting = [i for i, v in judged.items() if wants_derived_check(candidates[i], v, settings)]
         cache = DerivedInputCache() if derived_cache is None else derived_cache  # an empty cache is falsy
         checks = _check_derived(worker, original, [candidates[i] for i in wanting], stdin, settings, cache)
     for i, (count, wrong) in zip(wanting, checks, strict=True):
-        judged[i] = replace(judged[i], derived_inputs_checked=count)
-        if wrong is not None:
-            judged[i] = replace(judged[i], status="wrong", reason=wrong)
+        judged[i] = with_derived_check(judged[i], count, wrong)
     for i, verdict in judged.items():
         verdicts[i] = verdict
     return [v for v in verdicts if v is not None]

@@ -100,13 +100,14 @@ def _evidence(verdict: Verdict, candidate: Candidate | None, kind: str) -> list[
     else:
         words = inputs_in_words(verdict.inputs_used, verdict.input_sources)
         lines.append(f"- same output as the original on {words}")
-    if verdict.derived_inputs_checked and kind == "program":
-        lines.append(f"- and on {_plural(verdict.derived_inputs_checked, 'input')} derived from those (shrunk and "
-                     "mutated), on which the original ran cleanly")
-    elif verdict.derived_inputs_checked and not verdict.evidence:  # captured calls' evidence counts its own
-        lines.append(f"- and on {_plural(verdict.derived_inputs_checked, 'call')} derived from those (boundary values "
-                     "and drawn arguments), which the original handles as it handles those")
-    elif candidate is not None and candidate.engine == "rules" and not verdict.derived_inputs_checked:
+    if verdict.derived_inputs_checked:
+        if kind == "program":
+            lines.append(f"- and on {_plural(verdict.derived_inputs_checked, 'input')} derived from those (shrunk "
+                         "and mutated), on which the original ran cleanly")
+        elif not verdict.evidence:  # captured calls' evidence counts its own derived calls
+            lines.append(f"- and on {_plural(verdict.derived_inputs_checked, 'call')} derived from those (boundary "
+                         "values and drawn arguments), which the original handles as it handles those")
+    elif candidate is not None and candidate.engine == "rules":
         lines.append("- no derived inputs needed: every rule applied is safe")
     return [*lines, ""]
 
