@@ -113,7 +113,7 @@ def derive_calls(captured: Sequence[str], max_calls: int = DEFAULT_MAX_CALLS) ->
     observed = [a for a in map(plain_arguments, smallest) if a is not None]
     if not observed or max_calls <= 0:
         return []
-    seen = {_blob(args, kwargs) for args, kwargs in observed}
+    seen = {pickled_call(args, kwargs) for args, kwargs in observed}
     boundary = _unique(_boundary_calls(observed), seen, max_calls)
     reserved = max_calls // _HYPOTHESIS_SHARE
     drawn = _unique(_drawn_calls(observed, max_calls), seen | {c.blob for c in boundary}, max_calls)
@@ -128,7 +128,8 @@ def derive_calls(captured: Sequence[str], max_calls: int = DEFAULT_MAX_CALLS) ->
     return kept
 
 
-def _blob(args: tuple, kwargs: dict) -> str:
+def pickled_call(args: tuple, kwargs: dict) -> str:
+    """A call as the sandbox driver takes it and the captured calls are: base64 of the pickled ``(args, kwargs)``."""
     return base64.b64encode(pickle.dumps((tuple(args), dict(kwargs)))).decode()
 
 
@@ -139,7 +140,7 @@ def _unique(calls: Iterator[tuple[tuple, dict, str]], seen: set[str], limit: int
         if len(out) >= limit:
             break
         try:
-            blob = _blob(args, kwargs)
+            blob = pickled_call(args, kwargs)
         except Exception:  # a variant pickle cannot write (a recursive container, say): nothing to replay
             continue
         if blob not in seen:

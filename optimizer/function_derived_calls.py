@@ -10,41 +10,17 @@ handles differently from the given ones, and replays the rest on each candidate 
 
 from __future__ import annotations
 
-import ast
-import base64
-import pickle
 from collections.abc import Callable, Sequence
 
 from bench.core.runner import Runner
-from optimizer.derived_calls import Arguments, CheckedCalls, check_on_original, derive_calls, first_wrong
-from optimizer.functions import FunctionCall
+from optimizer.derived_calls import CheckedCalls, check_on_original, derive_calls, first_wrong, pickled_call
+from optimizer.functions import FunctionCall, literal_arguments
 from optimizer.package_context import ModuleContext
 from optimizer.project_runs import ProjectRunError, driver_runs
 from optimizer.verify import VerifySettings
 
 # The module's name in the one-file workspace: not a name the module itself could import, so none shadows it.
 LONE_MODULE = "_pyperf_lone_module"
-
-
-def literal_arguments(call: FunctionCall) -> Arguments | None:
-    """``(args, kwargs)`` of a call whose arguments are all literals (``[3, 1], key=None``), else None."""
-    try:
-        node = ast.parse(f"f({call.arguments})", mode="eval").body
-        assert isinstance(node, ast.Call)
-        if any(keyword.arg is None for keyword in node.keywords):  # **mapping: not a literal
-            return None
-        return (tuple(ast.literal_eval(a) for a in node.args),
-                {str(k.arg): ast.literal_eval(k.value) for k in node.keywords})
-    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):  # names, starred, calls, too deep
-        return None
-
-
-def pickled(arguments: Arguments) -> str | None:
-    """The call as the sandbox driver takes it (base64 of the pickled ``(args, kwargs)``), or None."""
-    try:
-        return base64.b64encode(pickle.dumps(arguments)).decode()
-    except (pickle.PicklingError, RecursionError, TypeError):
-        return None
 
 
 class FunctionDerivedCalls:
@@ -61,8 +37,8 @@ class FunctionDerivedCalls:
     def check_original(self, calls: Sequence[FunctionCall]) -> CheckedCalls:
         """Derive calls from the literal ones among ``calls`` and keep those the original handles as it handles
         them; none when no call is literal or the module cannot run as an imported module."""
-        given = [blob for call in calls if (arguments := literal_arguments(call)) is not None
-                 if (blob := pickled(arguments)) is not None]
+        # literals are plain data: they always pickle
+        given = [pickled_call(*arguments) for call in calls if (arguments := literal_arguments(call)) is not None]
         derived = derive_calls(given, self.settings.derived_max_inputs)
         if not derived:
             return self.checked

@@ -100,7 +100,8 @@ def _is_literal(node: ast.expr) -> bool:
 def hypothesis_calls(module_source: str, name: str, count: int = MAX_CALLS_PER_SOURCE) -> list[FunctionCall]:
     """Arguments drawn from the type hints; none when a parameter has no hint we can generate for."""
     function = find_function(ast.parse(module_source), name)
-    seeds = [ast.literal_eval(a) for c in call_site_calls(module_source, name) for a in _literal_args(c.arguments)]
+    seeds = [value for call in call_site_calls(module_source, name)
+             if (arguments := literal_arguments(call)) is not None for value in arguments[0]]
     strategies = []
     for arg in function.args.posonlyargs + function.args.args:
         strategy = _strategy(arg.annotation, seeds)
@@ -113,10 +114,17 @@ def hypothesis_calls(module_source: str, name: str, count: int = MAX_CALLS_PER_S
     return [FunctionCall(", ".join(repr(v) for v in values), "hypothesis") for values in drawn]
 
 
-def _literal_args(arguments: str) -> list[ast.expr]:
-    call = ast.parse(f"f({arguments})", mode="eval").body
-    assert isinstance(call, ast.Call)
-    return list(call.args)
+def literal_arguments(call: FunctionCall) -> tuple[tuple, dict] | None:
+    """``(args, kwargs)`` of a call whose arguments are all literals (``[3, 1], key=None``), else None."""
+    try:
+        node = ast.parse(f"f({call.arguments})", mode="eval").body
+        assert isinstance(node, ast.Call)
+        if any(keyword.arg is None for keyword in node.keywords):  # **mapping: not a literal
+            return None
+        return (tuple(ast.literal_eval(a) for a in node.args),
+                {str(k.arg): ast.literal_eval(k.value) for k in node.keywords})
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):  # names, starred, calls, too deep
+        return None
 
 
 def _strategy(annotation: ast.expr | None, seeds: Sequence[object]):

@@ -10,8 +10,7 @@ from bench.core.runner import Runner
 from bench.core.sandbox import SandboxLimits
 from bench.core.timing import TimingSettings
 from optimizer.candidates import Candidate
-from optimizer.function_derived_calls import literal_arguments
-from optimizer.functions import FunctionCall
+from optimizer.functions import FunctionCall, literal_arguments
 from optimizer.pipeline import Optimizer, OptimizerSettings
 from optimizer.verify import VerifySettings
 
