@@ -192,19 +192,6 @@ def read_program(file: str | None) -> str:
         ) from exc
 
 
-def hit_order(policy) -> str:
-    """How ``policy`` orders the hits, in the words ``kb query`` prints before them (the CLI's default, FasterPy's,
-    is not by similarity alone)."""
-    if policy.rerank == "fasterpy":
-        return (
-            f"ordered as FasterPy retrieves: the nearest first, then by rate among hits within "
-            f"{policy.rate_window:.2f} similarity of it (nearest first when no more than -k pass the filters)"
-        )
-    if policy.rerank == "hybrid":
-        return f"ordered by similarity (+{policy.tag_boost:g} for a shared rule tag)"
-    return "ordered nearest first"
-
-
 def cmd_query(args: argparse.Namespace) -> int:
     from kb.query import KnowledgeBase
 
@@ -220,7 +207,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             answer = {
                 "kb": str(kb.path),
                 "policy": {**{name: getattr(policy, name) for name in settings}, "k": args.k},
-                "order": hit_order(policy),
+                "order": policy.order_in_words(),
                 "hits": [hit.to_json() for hit in hits],
                 "seconds": {"open": round(opened - started, 4), "query": round(done - opened, 4)},
             }
@@ -229,7 +216,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         if not hits:
             print("no suggestion passes the filters (try --min-rate -1 or a lower --min-similarity)")
         else:
-            print(f"{hit_order(policy)}:")
+            print(f"{policy.order_in_words()}:")
         for rank, hit in enumerate(hits, start=1):
             speedup = f"x{hit.speedup:.2f}" if hit.speedup else "x?"
             rate = f"{hit.rate:.2f}" if hit.rate is not None else "?"

@@ -71,6 +71,16 @@ class RetrievalPolicy:
         object.__setattr__(self, "exclude_ids", frozenset(self.exclude_ids))
         object.__setattr__(self, "exclude_problem_ids", frozenset(self.exclude_problem_ids))
 
+    def order_in_words(self) -> str:
+        """How ``rerank`` (below) orders the hits, in the words ``kb query`` prints before them: FasterPy's order,
+        the default, is not by similarity alone."""
+        if self.rerank == "fasterpy":
+            return (f"ordered as FasterPy retrieves: the nearest first, then by rate among hits within "
+                    f"{self.rate_window:.2f} similarity of it (nearest first when no more than -k pass the filters)")
+        if self.rerank == "hybrid":
+            return f"ordered by similarity (+{self.tag_boost:g} for a shared rule tag)"
+        return "ordered nearest first"
+
 
 # Category and generic tags say where a change is, not which: a match on them would boost most entries.
 _UNSPECIFIC_TAGS = frozenset(CATEGORIES) | GENERIC_TAGS

@@ -10,7 +10,7 @@ import time
 import pytest
 from kb_support import REPO_ROOT, sample_pairs
 
-from kb.cli import hit_order, main
+from kb.cli import main
 
 SNIPPET = "n = int(input())\nfor i in range(n):\n    a, b = map(int, input().split())\n    print(a + b)\n"
 
@@ -106,9 +106,9 @@ def test_the_order_of_the_hybrid_policy_names_its_boost():
 
     from kb.query import SUGGESTION_POLICY
 
-    assert hit_order(SUGGESTION_POLICY) == "ordered by similarity (+0.5 for a shared rule tag)"
+    assert SUGGESTION_POLICY.order_in_words() == "ordered by similarity (+0.5 for a shared rule tag)"
     quarter = replace(SUGGESTION_POLICY, tag_boost=0.25)
-    assert hit_order(quarter) == "ordered by similarity (+0.25 for a shared rule tag)"
+    assert quarter.order_in_words() == "ordered by similarity (+0.25 for a shared rule tag)"
 
 
 def test_stats(pairs_kb, capsys):
